@@ -1,0 +1,44 @@
+# Funktionsbrevlådan. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_COMPILE_FLAGS := --extra dev --generate-hashes --no-emit-index-url --no-emit-find-links \
+	--strip-extras --allow-unsafe
+
+.PHONY: help run test lint format bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements.lock
+	touch $(STAMP)
+
+run: $(STAMP) ## Start PostgreSQL, Redis, web, worker and beat on http://127.0.0.1:8000
+	$(BIN)/python manage.py serve
+
+test: $(STAMP) ## Run the whole test suite (browser tests included), in random order
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy, makemigrations --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## Let ruff fix what it can and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## Run the benchmarks in bench/
+	$(BIN)/python bench/run.py
+
+lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet $(PIP_COMPILE_FLAGS) -o requirements.lock pyproject.toml
+
+clean: ## Remove the virtualenv and var/ (the embedded databases' data too)
+	rm -rf $(VENV) var

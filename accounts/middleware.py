@@ -1,0 +1,46 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+from accounts.http import AppRequest
+from accounts.models import Employment
+
+SESSION_KEY = "working_organisation_id"
+
+
+class WorkingOrganisationMiddleware:
+    """Sets request.employment: the organisation the user works in right now (R18).
+
+    A person employed by several organisations picks one with the switcher; the choice is kept
+    in the session and checked against their active employments on every request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: AppRequest) -> HttpResponse:
+        request.employment = None
+        request.employments = []
+        if request.user.is_authenticated:
+            employments = list(
+                Employment.objects.active().filter(user=request.user).select_related("organisation")
+            )
+            chosen = request.session.get(SESSION_KEY)
+            current = next((e for e in employments if e.organisation_id == chosen), None)
+            request.employments = employments
+            request.employment = current or (employments[0] if employments else None)
+        return self.get_response(request)
+
+
+class NoStoreForAuthenticatedMiddleware:
+    """Pages seen by a logged-in user may hold patient data: never keep them in any cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -1,0 +1,96 @@
+from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+hsa_id_validator = RegexValidator(
+    r"^SE[0-9]{10}-[A-Za-z0-9]+$",
+    _("Ange ett HSA-id: SE, tio siffror, bindestreck och bokstäver eller siffror."),
+    code="invalid_hsa_id",
+)
+
+
+class User(AbstractUser):
+    """A person who logs in. Never deleted (audit rows name them): deactivate instead."""
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Kommun")
+        HEALTH_CENTRE = "health_centre", _("Vårdcentral")
+        REGION_UNIT = "region_unit", _("Regionenhet")
+
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("namn"), max_length=200, unique=True)
+    hsa_id = models.CharField(
+        _("HSA-id"), max_length=31, unique=True, validators=[hsa_id_validator]
+    )
+    region = models.CharField(_("region"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisationer")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_health_centre(self) -> bool:
+        return self.kind == self.Kind.HEALTH_CENTRE
+
+    @property
+    def is_municipality(self) -> bool:
+        return self.kind == self.Kind.MUNICIPALITY
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", _("Personal")
+    SUPERUSER = "superuser", _("Superanvändare")
+    ACCESS_APPROVER = "access_approver", _("Behörighetsbeställare")
+    LOG_REVIEWER = "log_reviewer", _("Loggkontrollant")
+    STATISTICS_READER = "statistics_reader", _("Statistikläsare")
+
+
+class EmploymentQuerySet(models.QuerySet["Employment"]):
+    def active(self) -> "EmploymentQuerySet":
+        return self.filter(ended_at__isnull=True)
+
+
+class Employment(models.Model):
+    """A user's work for one organisation (R18: one person, several organisations)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="employments")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="employments"
+    )
+    profession = models.CharField(_("yrke"), max_length=100)
+    roles = ArrayField(
+        models.CharField(max_length=30, choices=Role.choices), default=list, blank=True
+    )
+    started_at = models.DateTimeField(_("från"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("till"), null=True, blank=True)
+
+    objects = EmploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_active_employment_per_organisation",
+            ),
+        ]
+        verbose_name = _("anställning")
+        verbose_name_plural = _("anställningar")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.organisation} ({self.profession})"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles

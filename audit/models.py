@@ -1,0 +1,42 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AccessLog(models.Model):
+    """Who read or did what with patient data (PDL), and business events such as a grant decision.
+
+    Rows carry snapshots rather than foreign keys, so they outlive users, mailboxes and the
+    messages that the one-year purge removes (kept at least five years, HSLF-FS 2016:40).
+    """
+
+    class Action(models.TextChoices):
+        VIEW_THREAD = "view_thread", _("Läste ärende")
+        SEARCH = "search", _("Sökte")
+        PRINT = "print", _("Skrev ut")
+        SEND = "send", _("Skickade")
+        REPLY = "reply", _("Svarade")
+        FORWARD = "forward", _("Vidarebefordrade")
+        LOGIN = "login", _("Loggade in")
+        LOGIN_FAILED = "login_failed", _("Misslyckad inloggning")
+        LOGOUT = "logout", _("Loggade ut")
+        SWITCH_ORGANISATION = "switch_organisation", _("Bytte organisation")
+        ADMIN = "admin", _("Administration")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    user_id_snapshot = models.BigIntegerField(null=True, blank=True, db_index=True)
+    user_name = models.CharField(max_length=300, blank=True)
+    organisation_name = models.CharField(max_length=200, blank=True)
+    mailbox_name = models.CharField(max_length=200, blank=True)
+    thread_id_snapshot = models.BigIntegerField(null=True, blank=True)
+    patient_id = models.CharField(max_length=12, blank=True, db_index=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("åtkomstlogg")
+        verbose_name_plural = _("åtkomstloggar")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.get_action_display()}"

@@ -1,0 +1,26 @@
+from typing import Any
+
+from audit.models import AccessLog
+
+
+def access_log(
+    *,
+    action: str,
+    user: Any = None,
+    organisation_name: str = "",
+    mailbox_name: str = "",
+    thread_id: int | None = None,
+    patient_id: str = "",
+    detail: str = "",
+) -> AccessLog:
+    """Write one access-log row. Call it inside the transaction of the read or write it records."""
+    return AccessLog.objects.create(
+        action=action,
+        user_id_snapshot=getattr(user, "pk", None),
+        user_name=user.display_name() if user is not None and user.pk else "",
+        organisation_name=organisation_name,
+        mailbox_name=mailbox_name,
+        thread_id_snapshot=thread_id,
+        patient_id=patient_id,
+        detail=detail[:500],
+    )

@@ -1,0 +1,128 @@
+"""Benchmarks: how hot views scale with data. Reports ratios measured in one run, never absolutes.
+
+Builds a throwaway test database, fills a mailbox with few and with many threads, and times each
+view's median over repeated requests in both states, with its query count. A ratio near 1 and an
+unchanged query count mean the view does not grow with data.
+
+    make bench            # or: .venv/bin/python bench/run.py [--many 500] [--repeat 30]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    setup_test_environment,
+    teardown_test_environment,
+)
+from django.urls import reverse  # noqa: E402
+
+from accounts.models import Employment, Organisation, Role, User  # noqa: E402
+from mailboxes.models import AccessGrant, Mailbox  # noqa: E402
+from messenger.categories import ensure_categories  # noqa: E402
+from messenger.demo import TEST_PATIENTS  # noqa: E402
+from messenger.models import Category  # noqa: E402
+from messenger.services import thread_start  # noqa: E402
+
+
+def build() -> tuple[Client, Mailbox, Employment, Mailbox]:
+    ensure_categories(Category)
+    kommun = Organisation.objects.create(
+        kind="municipality", name="Benchkommun", hsa_id="SE9999999991-B1", region="R"
+    )
+    centre = Organisation.objects.create(
+        kind="health_centre", name="Vc Bench", hsa_id="SE9999999992-B2", region="R"
+    )
+    sender_box = Mailbox.objects.create(kind="functional", organisation=kommun, name="K (FBL)")
+    inbox = Mailbox.objects.create(kind="functional", organisation=centre, name="Vc (FBL)")
+    sender = User.objects.create_user("bench_sender")
+    reader = User.objects.create_user("bench_reader")
+    job = Employment.objects.create(
+        user=sender, organisation=kommun, profession="Sjuksköterska", roles=[Role.STAFF]
+    )
+    Employment.objects.create(
+        user=reader, organisation=centre, profession="Sjuksköterska", roles=[Role.STAFF]
+    )
+    AccessGrant.objects.create(user=sender, mailbox=sender_box, level=AccessGrant.Level.SEND)
+    AccessGrant.objects.create(user=reader, mailbox=inbox, level=AccessGrant.Level.SEND)
+    client = Client()
+    client.force_login(reader)
+    return client, inbox, job, sender_box
+
+
+def fill(count: int, job: Employment, sender_box: Mailbox, inbox: Mailbox) -> None:
+    category = Category.objects.get(name="Läkemedel")
+    for n in range(count):
+        thread_start(
+            author=job.user,
+            employment=job,
+            sender_mailbox=sender_box,
+            recipient_mailbox=inbox,
+            category=category,
+            subject=f"Fråga {n}",
+            patient_id=TEST_PATIENTS[n % len(TEST_PATIENTS)],
+            body="Kan dosen ändras?",
+        )
+
+
+def measure(client: Client, url: str, repeat: int) -> tuple[float, int]:
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    queries = len(captured)  # now: later requests clear the connection's query log
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, url
+    return statistics.median(times), queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--few", type=int, default=5)
+    parser.add_argument("--many", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        client, inbox, job, sender_box = build()
+        urls = {
+            "home": reverse("messenger:home"),
+            "mailbox": reverse("messenger:mailbox", args=[inbox.pk]),
+        }
+        fill(args.few, job, sender_box, inbox)
+        few = {name: measure(client, url, args.repeat) for name, url in urls.items()}
+        fill(args.many - args.few, job, sender_box, inbox)
+        many = {name: measure(client, url, args.repeat) for name, url in urls.items()}
+        print(
+            f"{'view':10} {'queries':>14} {'time ratio':>11}  ({args.many} vs {args.few} threads)"
+        )
+        for name in urls:
+            (t_few, q_few), (t_many, q_many) = few[name], many[name]
+            print(f"{name:10} {q_few:>6} → {q_many:<6} {t_many / t_few:>10.2f}x")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MessengerConfig(AppConfig):
+    name = "messenger"
+    verbose_name = "Meddelanden"
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from messenger.models import Category
+
+        auditlog.register(Category)

@@ -1,0 +1,14 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from messenger.selectors import mailboxes_with_unread
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    if not request.user.is_authenticated:
+        return {}
+    user = request.user
+    # A callable, so the query runs only if a template shows the navigation; a view that already
+    # has the list passes nav_mailboxes itself.
+    return {"nav_mailboxes": lambda: list(mailboxes_with_unread(user))}

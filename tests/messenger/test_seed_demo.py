@@ -1,0 +1,77 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.models import Organisation, User
+from mailboxes.models import AddressList, Mailbox
+from messenger.demo import TEST_PATIENTS
+from messenger.models import Thread
+from tests.testdata import PATIENTS
+
+EXPECTED = {
+    "anna": {"Karlstads kommun Hälso- och sjukvård (FBL)", "Anna Andersson, Karlstads kommun"},
+    "bo": {"Vc Gripen Allmänmedicinska mottagningen (FBL)", "Bo Berg, Vårdcentralen Gripen"},
+    "cecilia": {"Cecilia Carlsson, Vårdcentralen Gripen"},
+    "david": {"Arvika kommun Hälso- och sjukvård (FBL)", "David Dahl, Arvika kommun"},
+    "eva": set(),
+    "fredrik": set(),
+    "admin": set(),
+}
+
+
+@pytest.fixture
+def seeded(db):
+    with override_settings(DEBUG=True):
+        call_command("seed_demo")
+
+
+def test_it_loads_varmlands_municipalities_and_health_centres(seeded):
+    assert Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY).count() == 16
+    centres = Organisation.objects.filter(kind=Organisation.Kind.HEALTH_CENTRE)
+    assert centres.count() >= 16
+    for centre in centres:
+        box = Mailbox.objects.get(organisation=centre, kind=Mailbox.Kind.FUNCTIONAL)
+        # R2
+        assert box.name.startswith("Vc ")
+        assert box.name.endswith(" Allmänmedicinska mottagningen (FBL)")
+        box.full_clean()
+    karlstad = AddressList.objects.get(organisation__name="Karlstads kommun")
+    assert karlstad.entries.count() == 6
+
+
+def test_it_is_idempotent(seeded):
+    counts = (User.objects.count(), Mailbox.objects.count(), Thread.objects.count())
+    with override_settings(DEBUG=True):
+        call_command("seed_demo")
+    assert (User.objects.count(), Mailbox.objects.count(), Thread.objects.count()) == counts
+
+
+def test_sample_threads_use_only_skatteverkets_test_numbers(seeded):
+    patients = set(Thread.objects.values_list("patient_id", flat=True))
+    assert patients
+    assert patients <= set(PATIENTS)
+    assert set(TEST_PATIENTS) <= set(PATIENTS)
+
+
+@pytest.mark.parametrize("username", sorted(EXPECTED))
+def test_each_demo_user_lands_on_exactly_their_mailboxes(seeded, username, demo_password):
+    client = Client()
+    assert client.login(username=username, password=demo_password)
+    response = client.get(reverse("messenger:home"))
+    listed = {box.name for box in response.context["mailboxes"]}
+    assert listed == EXPECTED[username]
+
+
+def test_david_sees_nothing_of_karlstad(seeded, demo_password):
+    client = Client()
+    client.login(username="david", password=demo_password)
+    assert "Karlstad" not in client.get(reverse("messenger:home")).content.decode()
+    for box in Mailbox.objects.filter(organisation__name__contains="Karlstad"):
+        assert client.get(reverse("messenger:mailbox", args=[box.pk])).status_code == 404
+
+
+def test_it_refuses_to_run_with_debug_off(db):
+    with override_settings(DEBUG=False), pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not User.objects.filter(username="anna").exists()

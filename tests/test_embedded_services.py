@@ -1,0 +1,107 @@
+"""The embedded PostgreSQL and Redis: real servers, reused data, no orphans left behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from django.conf import settings
+
+WRITE_AND_READ = """
+import django, os
+django.setup()
+from django.conf import settings
+from django.db import connection
+import redis
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE IF NOT EXISTS probe (n int)")
+    cursor.execute("INSERT INTO probe VALUES (1)")
+    cursor.execute("SELECT count(*) FROM probe")
+    rows = cursor.fetchone()[0]
+client = redis.Redis(unix_socket_path=settings.REDIS_URL.removeprefix("redis+socket://"))
+hits = client.incr("probe")
+client.close()
+print(f"rows={rows} hits={hits}")
+"""
+
+
+def fresh_env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    return {**env, "DJANGO_SETTINGS_MODULE": "messenger.settings", "VAR_DIR": str(var_dir)}
+
+
+def servers_under(var_dir: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(var_dir) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+@pytest.fixture
+def var_dir(tmp_path_factory):
+    # A short path: Unix socket paths are limited to about 100 characters.
+    path = Path(tmp_path_factory.mktemp("v"))
+    yield path
+    for proc in servers_under(path):
+        proc.kill()
+
+
+def test_starting_twice_reuses_the_data_and_leaves_no_orphans(var_dir):
+    runs = []
+    for _ in range(2):
+        result = subprocess.run(  # noqa: S603  (our own interpreter, fixed code)
+            [sys.executable, "-c", WRITE_AND_READ],
+            env=fresh_env(var_dir),
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        runs.append(result.stdout.strip())
+        time.sleep(0.5)
+        assert servers_under(var_dir) == [], "a server outlived the process that started it"
+    assert runs == ["rows=1 hits=1", "rows=2 hits=2"]
+
+
+def test_make_run_serves_the_login_page_and_ctrl_c_stops_everything(var_dir):
+    port = 18000 + os.getpid() % 1000
+    launcher = subprocess.Popen(  # noqa: S603  (our own interpreter, fixed arguments)
+        [sys.executable, "manage.py", "serve", "--addr", f"127.0.0.1:{port}"],
+        env=fresh_env(var_dir),
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and launcher.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/konto/logga-in/") as r:  # noqa: S310
+                    page = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert "Logga in" in page
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        names = " ".join(" ".join(c.cmdline()) for c in children)
+        assert "runserver" in names
+        assert "worker" in names
+        assert "beat" in names
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        output = launcher.communicate(timeout=60)[0]
+    assert launcher.returncode == 0, output
+    time.sleep(0.5)
+    assert all(not c.is_running() or c.status() == psutil.STATUS_ZOMBIE for c in children)
+    assert servers_under(var_dir) == []

@@ -1,0 +1,75 @@
+"""Start-up configuration: a bad variable stops the app and names itself; production is hardened."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+SETUP = "import django; django.setup(); print('started')"
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # The browser tests' async switch must not leak into a deployment check.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "messenger.settings",
+        # The already running test servers, so no new embedded server is started.
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        **env,
+    }
+    return subprocess.run(  # noqa: S603  (our own interpreter, fixed code)
+        [sys.executable, "-c", code],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "kanske"),
+        ("APP_ENV", "staging"),
+        ("DATABASE_URL", "mysql://db/x"),
+        ("DATABASE_URL", "postgresql://localhost"),
+        ("REDIS_URL", "http://redis"),
+        ("SESSION_IDLE_MINUTES", "trettio"),
+        ("SESSION_IDLE_MINUTES", "0"),
+    ],
+)
+def test_a_malformed_variable_stops_start_up_and_is_named(variable, value):
+    result = run_python(SETUP, **{variable: value})
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert variable in result.stderr.splitlines()[-1]
+
+
+def test_production_demands_its_secret(tmp_path):
+    result = run_python(
+        SETUP, APP_ENV="production", ALLOWED_HOSTS="fbl.example.se", VAR_DIR=str(tmp_path)
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_passes_the_deploy_check(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text(secrets.token_urlsafe(50))
+    result = run_python(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        APP_ENV="production",
+        SECRET_KEY_FILE=str(secret),
+        ALLOWED_HOSTS="fbl.example.se",
+        VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
