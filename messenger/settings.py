@@ -118,6 +118,8 @@ else:
     DATABASE_URL = env_str("DATABASE_URL", "") or embedded.postgres_url(VAR_DIR)
     REDIS_URL = env_str("REDIS_URL", "") or embedded.redis_url(VAR_DIR)
 DATABASES = {"default": database_from_url("DATABASE_URL", DATABASE_URL)}
+# Two checkouts sharing one server each need their own test database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
 REDIS_URL = redis_url_checked("REDIS_URL", REDIS_URL)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
