@@ -17,6 +17,8 @@ class AccessLog(models.Model):
         SEND = "send", _("Skickade")
         REPLY = "reply", _("Svarade")
         FORWARD = "forward", _("Vidarebefordrade")
+        LINK = "link", _("Bifogade journallänk")
+        EMPTY_TRASH = "empty_trash", _("Tömde papperskorgen")
         LOGIN = "login", _("Loggade in")
         LOGIN_FAILED = "login_failed", _("Misslyckad inloggning")
         LOGOUT = "logout", _("Loggade ut")

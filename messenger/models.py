@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -49,9 +51,17 @@ class Thread(models.Model):
     reply_due_at = models.DateTimeField(_("svar senast"), null=True, blank=True)
     answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
     last_message_at = models.DateTimeField(default=timezone.now)
+    # Who in the receiving mailbox opened the thread first, and when.
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    first_opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Subject and every message body, kept up to date by the services, for Swedish full-text search.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]
+        indexes = [GinIndex(fields=["search_vector"], name="thread_search_idx")]
         verbose_name = _("ärende")
         verbose_name_plural = _("ärenden")
 
@@ -64,8 +74,46 @@ class Thread(models.Model):
             self.reply_due_at is not None and self.answered_at is None and now > self.reply_due_at
         )
 
+    def deadline(self, now: datetime | None = None) -> "Deadline | None":
+        """The reply clock as the pages show it; None for "För kännedom" (R8)."""
+        if self.reply_due_at is None:
+            return None
+        return Deadline(
+            due=self.reply_due_at, answered_at=self.answered_at, now=now or timezone.now()
+        )
+
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
+
+
+class Deadline:
+    """R9: the recipient has 72 hours; the sender sees how much is left or how late it is."""
+
+    def __init__(self, *, due: datetime, answered_at: datetime | None, now: datetime) -> None:
+        self.due = due
+        self.answered_at = answered_at
+        self.now = now
+
+    @property
+    def is_met(self) -> bool:
+        return self.answered_at is not None and self.answered_at <= self.due
+
+    @property
+    def is_answered_late(self) -> bool:
+        return self.answered_at is not None and self.answered_at > self.due
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.answered_at is None and self.now > self.due
+
+    @property
+    def hours_left(self) -> int:
+        return max(0, int((self.due - self.now).total_seconds() // 3600))
+
+    @property
+    def hours_late(self) -> int:
+        end = self.answered_at or self.now
+        return max(0, int((end - self.due).total_seconds() // 3600))
 
 
 class Message(models.Model):
@@ -80,6 +128,8 @@ class Message(models.Model):
     sender_mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("meddelande"), max_length=10_000)
     sent_at = models.DateTimeField(default=timezone.now)
+    # The compose form's one-time token: a double-clicked or re-posted form sends once.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["sent_at", "pk"]
@@ -108,10 +158,8 @@ class Delivery(models.Model):
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="deliveries")
     folder = models.CharField(max_length=10, choices=Folder.choices, default=Folder.INBOX)
     read_at = models.DateTimeField(null=True, blank=True)
-    first_read_at = models.DateTimeField(null=True, blank=True)
-    first_read_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    # A copy of the thread's, so a folder pages along one index on this table (keyset pagination).
+    last_message_at = models.DateTimeField(default=timezone.now)
     forwarded_from = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -128,9 +176,90 @@ class Delivery(models.Model):
                 condition=Q(read_at__isnull=True),
                 name="delivery_unread_idx",
             ),
+            models.Index(
+                fields=["mailbox", "folder", "-last_message_at", "-id"],
+                name="delivery_folder_page_idx",
+            ),
         ]
         verbose_name = _("leverans")
         verbose_name_plural = _("leveranser")
 
     def __str__(self) -> str:
         return f"Ärende {self.thread_id} i {self.mailbox_id} ({self.folder})"
+
+
+class JournalLink(models.Model):
+    """A reference to a journal note or the medication list in the health centre's record (R11).
+
+    Linked, never copied: the app keeps the title and the record system's reference only.
+    """
+
+    class Kind(models.TextChoices):
+        JOURNAL_NOTE = "journal_note", _("Journalanteckning")
+        MEDICATION_LIST = "medication_list", _("Läkemedelslista")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="journal_links")
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("rubrik"), max_length=200)
+    reference = models.CharField(_("referens i journalsystemet"), max_length=200)
+    attached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attached_by_name = models.CharField(max_length=300)
+    attached_from = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="+")
+    attached_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attached_at", "pk"]
+        verbose_name = _("journallänk")
+        verbose_name_plural = _("journallänkar")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class JournalLinkRecipient(models.Model):
+    """The ledger R11 asks for: which mailbox and which person a link was sent or forwarded to."""
+
+    class Via(models.TextChoices):
+        SENT = "sent", _("Skickad")
+        FORWARDED = "forwarded", _("Vidarebefordrad")
+
+    link = models.ForeignKey(JournalLink, on_delete=models.CASCADE, related_name="recipients")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    mailbox_name = models.CharField(max_length=200)
+    person_name = models.CharField(max_length=300, blank=True)
+    by_name = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("mottagare av journallänk")
+        verbose_name_plural = _("mottagare av journallänkar")
+
+    def __str__(self) -> str:
+        return f"{self.link_id} → {self.mailbox_name} {self.person_name}".strip()
+
+
+class ThreadEvent(models.Model):
+    """The thread's history beside its messages: forwards and journal links."""
+
+    class Kind(models.TextChoices):
+        FORWARDED = "forwarded", _("Vidarebefordrat")
+        LINK_ATTACHED = "link_attached", _("Journallänk bifogad")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    actor_name = models.CharField(max_length=300)
+    from_mailbox_name = models.CharField(max_length=200)
+    to_name = models.CharField(max_length=300, blank=True)
+    comment = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("händelse")
+        verbose_name_plural = _("händelser")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,8 +1,22 @@
-from django.db.models import Count, Q, QuerySet
+"""Every read of threads and messages: permission-checked, and logged where patient data shows."""
 
-from accounts.models import User
-from mailboxes.models import Mailbox
-from messenger.models import Delivery
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import Employment, User
+from audit.models import AccessLog
+from audit.services import access_log
+from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
+from mailboxes.selectors import current_level
+from messenger.models import Delivery, JournalLink, Message, Thread, ThreadEvent
+
+PAGE_SIZE = 25
 
 
 def mailboxes_with_unread(user: User) -> QuerySet[Mailbox]:
@@ -23,11 +37,212 @@ def mailboxes_with_unread(user: User) -> QuerySet[Mailbox]:
     )
 
 
-def inbox_deliveries(
-    mailbox: Mailbox, *, folder: str = Delivery.Folder.INBOX
-) -> QuerySet[Delivery]:
+def get_delivery_for_user(
+    user: User,
+    *,
+    mailbox_id: int,
+    thread_id: int,
+    level: int = AccessGrant.Level.READ,
+    log_as: str | None = None,
+    employment: Employment | None = None,
+) -> Delivery:
+    """The one door to a thread: as held by a mailbox the user has a current grant on.
+
+    Anyone else gets 404, whatever the ids. With `log_as`, the access goes into the access log.
+    """
+    delivery = (
+        Delivery.objects.select_related(
+            "mailbox__organisation",
+            "thread__category",
+            "thread__sender_mailbox__organisation",
+            "thread__recipient_mailbox__organisation",
+            "thread__first_opened_by",
+            "forwarded_from",
+        )
+        .annotate(grant_level=current_level(user, "mailbox_id"))
+        .filter(mailbox_id=mailbox_id, thread_id=thread_id, grant_level__gte=level)
+        .first()
+    )
+    if delivery is None:
+        raise Http404
+    if log_as is not None:
+        log_thread_access(user, employment, delivery, action=log_as)
+    return delivery
+
+
+def log_thread_access(
+    user: User, employment: Employment | None, delivery: Delivery, *, action: str
+) -> None:
+    access_log(
+        action=action,
+        user=user,
+        organisation_name=employment.organisation.name if employment else "",
+        mailbox_name=delivery.mailbox.name,
+        thread_id=delivery.thread_id,
+        patient_id=delivery.thread.patient_id,
+    )
+
+
+@dataclass
+class ThreadContent:
+    messages: list[Message]
+    links: list[JournalLink]
+    events: list[ThreadEvent]
+    holders: list[Delivery]
+
+
+def thread_content(thread: Thread) -> ThreadContent:
+    """Messages, journal links with their ledgers, history, and the mailboxes holding the thread."""
+    return ThreadContent(
+        messages=list(thread.messages.select_related("sender_mailbox")),
+        links=list(thread.journal_links.prefetch_related("recipients")),
+        events=list(thread.events.all()),
+        holders=list(
+            Delivery.objects.filter(thread=thread)
+            .select_related("mailbox")
+            .order_by("mailbox__name")
+        ),
+    )
+
+
+FOLDER_SLUGS: dict[str, str] = {
+    "inkorg": Delivery.Folder.INBOX,
+    "skickat": Delivery.Folder.SENT,
+    "arkiv": Delivery.Folder.ARCHIVE,
+    "papperskorg": Delivery.Folder.TRASH,
+}
+SLUG_OF_FOLDER: dict[str, str] = {folder: slug for slug, folder in FOLDER_SLUGS.items()}
+
+
+@dataclass
+class Page:
+    deliveries: list[Delivery]
+    next_cursor: str | None
+
+
+def encode_cursor(delivery: Delivery) -> str:
+    return f"{delivery.last_message_at.isoformat()}_{delivery.pk}"
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int] | None:
+    stamp, _sep, pk = raw.rpartition("_")
+    moment = parse_datetime(stamp) if stamp else None
+    if moment is None or not pk.isdigit():
+        return None
+    return moment, int(pk)
+
+
+def _listing(queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    return queryset.select_related(
+        "thread__category", "thread__sender_mailbox", "thread__recipient_mailbox"
+    ).order_by("-last_message_at", "-pk")
+
+
+def folder_page(mailbox: Mailbox, folder: str, cursor: str = "") -> Page:
+    """One page of a folder, newest first, by keyset (the last row's time and id), not OFFSET."""
+    queryset = Delivery.objects.filter(mailbox=mailbox, folder=folder)
+    position = decode_cursor(cursor) if cursor else None
+    if position is not None:
+        moment, pk = position
+        queryset = queryset.filter(
+            Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk)
+        )
+    rows = list(_listing(queryset)[: PAGE_SIZE + 1])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return Page(deliveries=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+
+
+STATE_UNANSWERED = "unanswered"
+STATE_OVERDUE = "overdue"
+STATE_UNREAD = "unread"
+
+
+def search_deliveries(
+    mailbox: Mailbox,
+    *,
+    user: User,
+    employment: Employment | None,
+    patient_id: str = "",
+    text: str = "",
+    category_id: int | None = None,
+    state: str = "",
+) -> list[Delivery]:
+    """Search one mailbox (the caller has checked the grant). Logged: it can reveal patients."""
+    queryset: QuerySet[Delivery] = Delivery.objects.filter(mailbox=mailbox)
+    if patient_id:
+        queryset = queryset.filter(thread__patient_id=patient_id)
+    if category_id:
+        queryset = queryset.filter(thread__category_id=category_id)
+    if state == STATE_UNANSWERED:
+        queryset = queryset.filter(
+            thread__reply_due_at__isnull=False, thread__answered_at__isnull=True
+        )
+    elif state == STATE_OVERDUE:
+        queryset = queryset.filter(
+            thread__answered_at__isnull=True, thread__reply_due_at__lt=timezone.now()
+        )
+    elif state == STATE_UNREAD:
+        queryset = queryset.filter(read_at__isnull=True)
+    queryset = _listing(queryset)
+    if text:
+        query = SearchQuery(text, config="swedish", search_type="websearch")
+        queryset = (
+            queryset.filter(thread__search_vector=query)
+            .annotate(rank=SearchRank(F("thread__search_vector"), query))
+            .order_by("-rank", "-last_message_at", "-pk")
+        )
+    results = list(queryset[: PAGE_SIZE * 2])
+    access_log(
+        action=AccessLog.Action.SEARCH,
+        user=user,
+        organisation_name=employment.organisation.name if employment else "",
+        mailbox_name=mailbox.name,
+        patient_id=patient_id,
+        detail=f"{len(results)} träffar",
+    )
+    return results
+
+
+def preset_recipients(employment: Employment | None, sender: Mailbox) -> list[Mailbox]:
+    """R3: the working municipality's preset list, in its order, open mailboxes only."""
+    if employment is None:
+        return []
+    entries = (
+        AddressListEntry.objects.filter(
+            address_list__organisation=employment.organisation,
+            mailbox__closed_at__isnull=True,
+        )
+        .exclude(mailbox=sender)
+        .select_related("mailbox__organisation")
+        .order_by("position", "mailbox__name")
+    )
+    return [entry.mailbox for entry in entries]
+
+
+def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mailbox]:
+    """The global address list: every open functional mailbox whose name matches."""
+    words = query.split()
+    if not words:
+        return []
+    queryset = Mailbox.objects.active().functional().exclude(pk=sender.pk)
+    for word in words[:5]:
+        queryset = queryset.filter(name__icontains=word)
+    return list(queryset.select_related("organisation").order_by("name")[:limit])
+
+
+def forward_candidates(employment: Employment | None, actor: User) -> QuerySet[User]:
+    """Colleagues in the working organisation who have an open personal mailbox (R12)."""
+    if employment is None:
+        return User.objects.none()
     return (
-        Delivery.objects.filter(mailbox=mailbox, folder=folder)
-        .select_related("thread__category", "thread__sender_mailbox", "thread__recipient_mailbox")
-        .order_by("-thread__last_message_at", "-thread_id")
+        User.objects.filter(
+            is_active=True,
+            employments__organisation=employment.organisation,
+            employments__ended_at__isnull=True,
+            personal_mailbox__closed_at__isnull=True,
+        )
+        .exclude(pk=actor.pk)
+        .order_by("first_name", "last_name")
+        .distinct()
     )

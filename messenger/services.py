@@ -1,13 +1,41 @@
-from datetime import datetime
+"""Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
-from django.db import transaction
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Employment, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import Mailbox
-from messenger.models import Category, Delivery, Message, Thread
+from messenger.models import (
+    Category,
+    Delivery,
+    JournalLink,
+    JournalLinkRecipient,
+    Message,
+    Thread,
+    ThreadEvent,
+)
+
+
+def _refresh_search_vector(thread_id: int) -> None:
+    # Subject weighs more than the bodies; both in PostgreSQL's Swedish configuration.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE messenger_thread t SET search_vector =
+                setweight(to_tsvector('swedish', t.subject), 'A') ||
+                setweight(to_tsvector('swedish', coalesce(
+                    (SELECT string_agg(m.body, ' ') FROM messenger_message m
+                     WHERE m.thread_id = t.id), '')), 'B')
+            WHERE t.id = %s
+            """,
+            [thread_id],
+        )
 
 
 def _message_create(
@@ -17,7 +45,7 @@ def _message_create(
     employment: Employment,
     mailbox: Mailbox,
     body: str,
-    now: datetime,
+    client_token: UUID | None,
 ) -> Message:
     return Message.objects.create(
         thread=thread,
@@ -27,11 +55,31 @@ def _message_create(
         author_organisation=employment.organisation.name,
         sender_mailbox=mailbox,
         body=body,
-        sent_at=now,
+        sent_at=thread.last_message_at,
+        client_token=client_token,
     )
 
 
-@transaction.atomic
+def _already_sent(client_token: UUID | None) -> Message | None:
+    if client_token is None:
+        return None
+    return Message.objects.select_related("thread").filter(client_token=client_token).first()
+
+
+def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
+    if recipient.is_closed:
+        # R14: a closed mailbox receives nothing.
+        raise ValidationError(
+            {"recipient": _("Brevlådan är stängd och tar inte emot meddelanden.")}
+        )
+    if not recipient.is_functional:
+        raise ValidationError(
+            {"recipient": _("Meddelanden skickas till funktionsbrevlådor, inte till personer.")}
+        )
+    if recipient.pk == sender.pk:
+        raise ValidationError({"recipient": _("Välj en annan brevlåda än den du skickar från.")})
+
+
 def thread_start(
     *,
     author: User,
@@ -42,8 +90,51 @@ def thread_start(
     subject: str,
     patient_id: str,
     body: str,
+    client_token: UUID | None = None,
 ) -> Thread:
-    """Send a new message: a thread in the recipient's inbox and the sender's Skickat."""
+    """Send a new message: a thread in the recipient's Inkorg and the sender's Skickat.
+
+    A form posted twice with the same token sends once: the second call returns the first thread.
+    """
+    earlier = _already_sent(client_token)
+    if earlier is not None:
+        return earlier.thread
+    _check_recipient(recipient_mailbox, sender_mailbox)
+    if sender_mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
+    try:
+        return _thread_start(
+            author=author,
+            employment=employment,
+            sender_mailbox=sender_mailbox,
+            recipient_mailbox=recipient_mailbox,
+            category=category,
+            subject=subject,
+            patient_id=patient_id,
+            body=body,
+            client_token=client_token,
+        )
+    except IntegrityError:
+        # Two identical posts raced past the check above: the other one won.
+        earlier = _already_sent(client_token)
+        if earlier is None:
+            raise
+        return earlier.thread
+
+
+@transaction.atomic
+def _thread_start(
+    *,
+    author: User,
+    employment: Employment,
+    sender_mailbox: Mailbox,
+    recipient_mailbox: Mailbox,
+    category: Category,
+    subject: str,
+    patient_id: str,
+    body: str,
+    client_token: UUID | None,
+) -> Thread:
     now = timezone.now()
     window = category.reply_window()
     thread = Thread.objects.create(
@@ -62,16 +153,26 @@ def thread_start(
         employment=employment,
         mailbox=sender_mailbox,
         body=body,
-        now=now,
+        client_token=client_token,
     )
     Delivery.objects.bulk_create(
         [
             Delivery(
-                thread=thread, mailbox=sender_mailbox, folder=Delivery.Folder.SENT, read_at=now
+                thread=thread,
+                mailbox=sender_mailbox,
+                folder=Delivery.Folder.SENT,
+                read_at=now,
+                last_message_at=now,
             ),
-            Delivery(thread=thread, mailbox=recipient_mailbox, folder=Delivery.Folder.INBOX),
+            Delivery(
+                thread=thread,
+                mailbox=recipient_mailbox,
+                folder=Delivery.Folder.INBOX,
+                last_message_at=now,
+            ),
         ]
     )
+    _refresh_search_vector(thread.pk)
     access_log(
         action=AccessLog.Action.SEND,
         user=author,
@@ -83,27 +184,80 @@ def thread_start(
     return thread
 
 
-@transaction.atomic
 def message_reply(
-    *, author: User, employment: Employment, thread: Thread, mailbox: Mailbox, body: str
+    *,
+    author: User,
+    employment: Employment,
+    delivery: Delivery,
+    body: str,
+    client_token: UUID | None = None,
 ) -> Message:
-    """Reply in a thread from one of its mailboxes; the recipient's first reply answers it."""
-    now = timezone.now()
-    thread = Thread.objects.select_for_update().get(pk=thread.pk)
-    message = _message_create(
-        thread=thread, author=author, employment=employment, mailbox=mailbox, body=body, now=now
+    """Reply in a thread from the mailbox that holds `delivery`.
+
+    The receiving side's first reply marks the thread answered. Everyone else holding the thread
+    finds it unread in their Inkorg again.
+    """
+    earlier = _already_sent(client_token)
+    if earlier is not None:
+        return earlier
+    try:
+        return _message_reply(
+            author=author,
+            employment=employment,
+            delivery=delivery,
+            body=body,
+            client_token=client_token,
+        )
+    except IntegrityError:
+        earlier = _already_sent(client_token)
+        if earlier is None:
+            raise
+        return earlier
+
+
+@transaction.atomic
+def _message_reply(
+    *,
+    author: User,
+    employment: Employment,
+    delivery: Delivery,
+    body: str,
+    client_token: UUID | None,
+) -> Message:
+    mailbox = delivery.mailbox
+    thread = (
+        Thread.objects.select_for_update()
+        .select_related("sender_mailbox", "recipient_mailbox")
+        .get(pk=delivery.thread_id)
     )
+    if mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
+    others = [m for m in (thread.sender_mailbox, thread.recipient_mailbox) if m.pk != mailbox.pk]
+    if any(other.is_closed for other in others):
+        raise ValidationError(
+            _("Mottagarens brevlåda är stängd och tar inte emot svar. Använd en annan kanal.")
+        )
+    now = timezone.now()
     thread.last_message_at = now
     fields = ["last_message_at"]
-    if thread.answered_at is None and mailbox.pk == thread.recipient_mailbox_id:
+    # Answered by the receiving side: its mailbox, or a colleague it forwarded the thread to.
+    if thread.answered_at is None and mailbox.pk != thread.sender_mailbox_id:
         thread.answered_at = now
         fields.append("answered_at")
     thread.save(update_fields=fields)
-    # Everyone else holding the thread sees it as unread again, back in their inbox.
-    Delivery.objects.filter(thread=thread).exclude(mailbox=mailbox).update(
-        read_at=None, folder=Delivery.Folder.INBOX
+    message = _message_create(
+        thread=thread,
+        author=author,
+        employment=employment,
+        mailbox=mailbox,
+        body=body,
+        client_token=client_token,
     )
-    Delivery.objects.filter(thread=thread, mailbox=mailbox).update(read_at=now)
+    Delivery.objects.filter(thread=thread).exclude(mailbox=mailbox).update(
+        read_at=None, folder=Delivery.Folder.INBOX, last_message_at=now
+    )
+    Delivery.objects.filter(pk=delivery.pk).update(read_at=now, last_message_at=now)
+    _refresh_search_vector(thread.pk)
     access_log(
         action=AccessLog.Action.REPLY,
         user=author,
@@ -113,3 +267,189 @@ def message_reply(
         patient_id=thread.patient_id,
     )
     return message
+
+
+@transaction.atomic
+def delivery_open(*, user: User, delivery: Delivery) -> None:
+    """The user opened the thread in this mailbox: read there, and first-opened on the thread."""
+    now = timezone.now()
+    if delivery.read_at is None:
+        Delivery.objects.filter(pk=delivery.pk, read_at__isnull=True).update(read_at=now)
+        delivery.read_at = now
+    thread = delivery.thread
+    if thread.first_opened_at is None and delivery.mailbox_id == thread.recipient_mailbox_id:
+        Thread.objects.filter(pk=thread.pk, first_opened_at__isnull=True).update(
+            first_opened_at=now, first_opened_by=user
+        )
+        thread.first_opened_at, thread.first_opened_by = now, user
+
+
+@transaction.atomic
+def delivery_mark_unread(*, delivery: Delivery) -> None:
+    Delivery.objects.filter(pk=delivery.pk).update(read_at=None)
+
+
+@transaction.atomic
+def delivery_move(*, delivery: Delivery, folder: str) -> None:
+    """Move the thread between this mailbox's folders; Arkiv means handled."""
+    if folder not in Delivery.Folder.values:
+        raise ValidationError(_("Mappen finns inte."))
+    Delivery.objects.filter(pk=delivery.pk).update(folder=folder)
+
+
+@transaction.atomic
+def trash_empty(*, user: User, employment: Employment | None, mailbox: Mailbox) -> int:
+    """Empty the mailbox's Papperskorg (R16). A thread no mailbox holds any longer is deleted."""
+    trashed = Delivery.objects.filter(mailbox=mailbox, folder=Delivery.Folder.TRASH)
+    thread_ids = list(trashed.values_list("thread_id", flat=True))
+    count, _deleted = trashed.delete()
+    Thread.objects.filter(pk__in=thread_ids, deliveries__isnull=True).delete()
+    access_log(
+        action=AccessLog.Action.EMPTY_TRASH,
+        user=user,
+        organisation_name=employment.organisation.name if employment else "",
+        mailbox_name=mailbox.name,
+        detail=f"{len(thread_ids)} ärenden",
+    )
+    return len(thread_ids)
+
+
+@transaction.atomic
+def message_forward(
+    *,
+    actor: User,
+    employment: Employment,
+    delivery: Delivery,
+    colleague: User,
+    comment: str,
+    colleague_told: bool,
+) -> Delivery:
+    """Forward a thread to a named colleague's personal mailbox (R12).
+
+    Only to people with an account and an open personal mailbox, and only once the colleague has
+    been told about it. Journal links in the thread record the forward in their ledger (R11).
+    """
+    if not colleague_told:
+        raise ValidationError(
+            {"colleague_told": _("Bekräfta att kollegan vet om att ärendet skickas till hen.")}
+        )
+    target = Mailbox.objects.filter(owner=colleague, closed_at__isnull=True).first()
+    if target is None or not colleague.is_active:
+        raise ValidationError(
+            {
+                "colleague": _(
+                    "Personen har inget konto med egen brevlåda här. Använd en annan kanal."
+                )
+            }
+        )
+    if target.pk == delivery.mailbox_id or colleague.pk == actor.pk:
+        raise ValidationError({"colleague": _("Välj en annan person än dig själv.")})
+    thread = delivery.thread
+    now = timezone.now()
+    forwarded, created = Delivery.objects.get_or_create(
+        thread=thread,
+        mailbox=target,
+        defaults={
+            "folder": Delivery.Folder.INBOX,
+            "forwarded_from": delivery.mailbox,
+            "last_message_at": thread.last_message_at,
+        },
+    )
+    if not created:
+        Delivery.objects.filter(pk=forwarded.pk).update(
+            folder=Delivery.Folder.INBOX, read_at=None, forwarded_from=delivery.mailbox
+        )
+    ThreadEvent.objects.create(
+        thread=thread,
+        kind=ThreadEvent.Kind.FORWARDED,
+        at=now,
+        actor_name=actor.display_name(),
+        from_mailbox_name=delivery.mailbox.name,
+        to_name=colleague.display_name(),
+        comment=comment,
+    )
+    JournalLinkRecipient.objects.bulk_create(
+        JournalLinkRecipient(
+            link=link,
+            via=JournalLinkRecipient.Via.FORWARDED,
+            mailbox_name=target.name,
+            person_name=colleague.display_name(),
+            by_name=actor.display_name(),
+            at=now,
+        )
+        for link in thread.journal_links.all()
+    )
+    access_log(
+        action=AccessLog.Action.FORWARD,
+        user=actor,
+        organisation_name=employment.organisation.name,
+        mailbox_name=delivery.mailbox.name,
+        thread_id=thread.pk,
+        patient_id=thread.patient_id,
+        detail=f"till {colleague.display_name()}",
+    )
+    return forwarded
+
+
+@transaction.atomic
+def journal_link_attach(
+    *,
+    actor: User,
+    employment: Employment,
+    delivery: Delivery,
+    kind: str,
+    title: str,
+    reference: str,
+) -> JournalLink:
+    """Attach a link to a journal note or the medication list (R11): health-centre staff only."""
+    if not employment.organisation.is_health_centre:
+        raise ValidationError(_("Endast vårdcentralens personal kan bifoga länkar till journalen."))
+    if kind not in JournalLink.Kind.values:
+        raise ValidationError({"kind": _("Välj journalanteckning eller läkemedelslista.")})
+    thread = delivery.thread
+    now = timezone.now()
+    link = JournalLink.objects.create(
+        thread=thread,
+        kind=kind,
+        title=title,
+        reference=reference,
+        attached_by=actor,
+        attached_by_name=actor.display_name(),
+        attached_from=delivery.mailbox,
+        attached_at=now,
+    )
+    holders = (
+        Delivery.objects.filter(thread=thread)
+        .exclude(mailbox=delivery.mailbox)
+        .select_related("mailbox__owner")
+    )
+    JournalLinkRecipient.objects.bulk_create(
+        JournalLinkRecipient(
+            link=link,
+            via=JournalLinkRecipient.Via.SENT,
+            mailbox_name=holder.mailbox.name,
+            person_name=holder.mailbox.owner.display_name() if holder.mailbox.owner else "",
+            by_name=actor.display_name(),
+            at=now,
+        )
+        for holder in holders
+    )
+    ThreadEvent.objects.create(
+        thread=thread,
+        kind=ThreadEvent.Kind.LINK_ATTACHED,
+        at=now,
+        actor_name=actor.display_name(),
+        from_mailbox_name=delivery.mailbox.name,
+        to_name=link.get_kind_display(),
+        comment=title,
+    )
+    access_log(
+        action=AccessLog.Action.LINK,
+        user=actor,
+        organisation_name=employment.organisation.name,
+        mailbox_name=delivery.mailbox.name,
+        thread_id=thread.pk,
+        patient_id=thread.patient_id,
+        detail=link.get_kind_display(),
+    )
+    return link

@@ -1,12 +1,27 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-from messenger import views
+from messenger.views import compose, home, mailbox, thread
 
-messenger_patterns = [
-    path("", views.home, name="home"),
-    path("brevlador/nav/", views.nav, name="nav"),
-    path("brevlador/<int:pk>/", views.mailbox, name="mailbox"),
+thread_patterns: list[URLPattern | URLResolver] = [
+    path("", thread.thread, name="thread"),
+    path("svara/", thread.reply, name="reply"),
+    path("journallank/", thread.attach_link, name="attach_link"),
+    path("flytta/", thread.move, name="move"),
+    path("olast/", thread.mark_unread, name="mark_unread"),
+    path("vidarebefordra/", thread.forward, name="forward"),
+    path("utskrift/", thread.print_view, name="print"),
+]
+
+messenger_patterns: list[URLPattern | URLResolver] = [
+    path("", home.home, name="home"),
+    path("brevlador/nav/", home.nav, name="nav"),
+    path("brevlador/<int:pk>/", mailbox.folder, name="mailbox"),
+    path("brevlador/<int:pk>/sok/", mailbox.search, name="search"),
+    path("brevlador/<int:pk>/tom-papperskorgen/", mailbox.empty_trash, name="empty_trash"),
+    path("brevlador/<int:pk>/nytt/", compose.compose, name="compose"),
+    path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
+    path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
 ]
 
 urlpatterns = [

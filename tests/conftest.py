@@ -47,6 +47,7 @@ class World:
     outsider: Persona  # municipal nurse, Arvika
     approver: Persona  # access approver, Karlstad
     log_reviewer: Persona  # log reviewer, Vc Gripen
+    doctor: Persona  # doctor, Vc Gripen, personal mailbox only
 
 
 def _persona(username: str, org: Organisation, mailbox: Mailbox | None, **kwargs) -> Persona:
@@ -82,7 +83,23 @@ def world(db) -> World:
         outsider=_persona("t_david", arvika, arvika_fbl),
         approver=_persona("t_eva", karlstad, None, roles=["staff", "access_approver"]),
         log_reviewer=_persona("t_fredrik", gripen, None, roles=["staff", "log_reviewer"]),
+        doctor=_doctor(gripen),
     )
+
+
+def _doctor(gripen: Organisation) -> Persona:
+    employment = EmploymentFactory.create(
+        user__username="t_cecilia", organisation=gripen, profession="Läkare"
+    )
+    mailbox = MailboxFactory.create(
+        kind=Mailbox.Kind.PERSONAL,
+        owner=employment.user,
+        organisation=gripen,
+        name="Cecilia Test, Vårdcentralen Gripen",
+        hsa_id="",
+    )
+    AccessGrantFactory.create(user=employment.user, mailbox=mailbox, level=AccessGrant.Level.MANAGE)
+    return Persona(user=employment.user, employment=employment, mailbox=mailbox)
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ from contextlib import contextmanager
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from messenger.models import Category, Thread
-from messenger.services import thread_start
+from messenger.models import Category, Delivery, Thread
+from messenger.services import message_reply, thread_start
 from tests.conftest import Persona
 
 
@@ -39,3 +40,21 @@ def send(
         patient_id=patient_id,
         body=body,
     )
+
+
+def delivery_of(thread: Thread, mailbox) -> Delivery:
+    return Delivery.objects.get(thread=thread, mailbox=mailbox)
+
+
+def reply(persona: Persona, thread: Thread, body: str = "Dosen är ändrad.") -> None:
+    assert persona.mailbox is not None
+    message_reply(
+        author=persona.user,
+        employment=persona.employment,
+        delivery=delivery_of(thread, persona.mailbox),
+        body=body,
+    )
+
+
+def thread_url(name: str, mailbox, thread: Thread) -> str:
+    return reverse(f"messenger:{name}", args=[mailbox.pk, thread.pk])

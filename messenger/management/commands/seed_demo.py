@@ -8,7 +8,7 @@ from accounts.models import Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, AddressList, AddressListEntry, Mailbox
 from messenger import demo
 from messenger.categories import ensure_categories
-from messenger.models import Category, Thread
+from messenger.models import Category, Delivery, Thread
 from messenger.services import message_reply, thread_start
 
 KARLSTAD = "Karlstads kommun"
@@ -242,8 +242,7 @@ class Command(BaseCommand):
         message_reply(
             author=bo,
             employment=bo_job,
-            thread=threads[1],
-            mailbox=gripen_fbl,
+            delivery=Delivery.objects.get(thread=threads[1], mailbox=gripen_fbl),
             body="Receptet är förnyat i ett år. Hälsningar Bo",
         )
         return len(threads)

@@ -5,8 +5,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
-from mailboxes.selectors import get_mailbox_for_user
-from messenger.selectors import inbox_deliveries, mailboxes_with_unread
+from messenger.selectors import mailboxes_with_unread
 
 
 @login_required
@@ -25,11 +24,3 @@ def nav(request: AppRequest) -> HttpResponse:
     """The navigation's mailbox list with unread counts, polled by htmx every 30 s."""
     mailboxes = list(mailboxes_with_unread(request.user))
     return render(request, "base.html#nav-mailboxes", {"nav_mailboxes": mailboxes})
-
-
-@login_required
-@require_GET
-def mailbox(request: AppRequest, pk: int) -> HttpResponse:
-    box = get_mailbox_for_user(request.user, pk)
-    deliveries = list(inbox_deliveries(box)[:50])
-    return render(request, "messenger/mailbox.html", {"mailbox": box, "deliveries": deliveries})

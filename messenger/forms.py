@@ -1,0 +1,217 @@
+import re
+import uuid
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from mailboxes.models import Mailbox
+from messenger.categories import FOR_INFORMATION
+from messenger.models import Category, Delivery, JournalLink
+from messenger.patients import normalise_patient_id
+from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
+
+MAX_BODY = 10_000
+_TAG = re.compile(r"<\s*[a-zA-Z/!?]")
+
+
+def no_markup(value: str) -> None:
+    """Text only: anything that looks like an HTML tag or script is refused, not silently kept."""
+    if _TAG.search(value or ""):
+        raise ValidationError(
+            _("Texten får inte innehålla HTML eller skript (till exempel <b> eller <script>)."),
+            code="markup",
+        )
+
+
+class PatientField(forms.CharField):
+    """A personnummer or samordningsnummer in any usual written form, cleaned to 12 digits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("label", _("Patientens personnummer eller samordningsnummer"))
+        kwargs.setdefault("help_text", _("ÅÅÅÅMMDD-NNNN. Visas i sin helhet bara i ärendet."))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return normalise_patient_id(text) if text else ""
+
+
+class TokenForm(forms.Form):
+    # One token per rendered form: posting the same form twice sends once.
+    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class ComposeForm(TokenForm):
+    recipient = forms.ModelChoiceField(
+        queryset=Mailbox.objects.none(),
+        label=_("Till"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Välj vilken funktionsbrevlåda meddelandet ska till."),
+            "invalid_choice": _("Mottagaren finns inte eller är stängd. Välj en annan."),
+        },
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(),
+        label=_("Kategori"),
+        empty_label=_("Välj kategori"),
+        error_messages={
+            "required": _("Välj en kategori."),
+            "invalid_choice": _("Kategorin finns inte. Välj en i listan."),
+        },
+    )
+    fyi_understood = forms.BooleanField(
+        required=False,
+        label=_(
+            "Jag förstår att ”För kännedom” inte leder till någon åtgärd och att det inte får "
+            "innebära någon risk för patienten om meddelandet aldrig läses."
+        ),
+    )
+    subject = forms.CharField(label=_("Ämne"), max_length=200, validators=[no_markup])
+    patient = PatientField()
+    body = forms.CharField(
+        label=_("Meddelande"),
+        max_length=MAX_BODY,
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Skriv en tydlig fråga eller ett tydligt syfte."),
+        validators=[no_markup],
+        error_messages={
+            "min_length": _("Skriv en tydlig fråga eller ett syfte (minst 10 tecken).")
+        },
+    )
+
+    def __init__(self, *args: Any, sender: Mailbox, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipient"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            Mailbox.objects.active()
+            .functional()
+            .exclude(pk=sender.pk)
+            .select_related("organisation")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        category = data.get("category")
+        if (
+            category is not None
+            and category.name == FOR_INFORMATION
+            and not data.get("fyi_understood")
+        ):
+            self.add_error(
+                "fyi_understood",
+                _(
+                    "Bekräfta att ”För kännedom” inte kräver någon åtgärd, eller välj en annan "
+                    "kategori."
+                ),
+            )
+        return data
+
+
+class ReplyForm(TokenForm):
+    body = forms.CharField(
+        label=_("Svar"),
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[no_markup],
+        error_messages={"required": _("Skriv ett svar innan du skickar.")},
+    )
+
+
+class ColleagueField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name())
+
+
+class ForwardForm(forms.Form):
+    colleague = ColleagueField(
+        queryset=User.objects.none(),
+        label=_("Kollega"),
+        empty_label=_("Välj kollega"),
+        error_messages={
+            "required": _("Välj vem ärendet ska till."),
+            "invalid_choice": _(
+                "Personen har inget konto med egen brevlåda här. Använd en annan kanal."
+            ),
+        },
+    )
+    colleague_told = forms.BooleanField(
+        required=False, label=_("Jag har informerat kollegan om att ärendet skickas till hen.")
+    )
+    comment = forms.CharField(
+        label=_("Kommentar (valfri)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[no_markup],
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["colleague"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = candidates
+
+    def clean_colleague_told(self) -> bool:
+        told = bool(self.cleaned_data.get("colleague_told"))
+        if not told:
+            raise ValidationError(
+                _("Bekräfta att kollegan vet om att ärendet skickas till hen."), code="not_told"
+            )
+        return told
+
+
+class JournalLinkForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Typ"), choices=JournalLink.Kind.choices, widget=forms.RadioSelect
+    )
+    title = forms.CharField(label=_("Rubrik"), max_length=200, validators=[no_markup])
+    reference = forms.CharField(
+        label=_("Referens i journalsystemet"),
+        max_length=200,
+        validators=[no_markup],
+        help_text=_("Anteckningens eller listans id i journalen. Innehållet kopieras aldrig hit."),
+    )
+
+
+class MoveForm(forms.Form):
+    folder = forms.ChoiceField(choices=Delivery.Folder.choices)
+
+
+class SearchForm(forms.Form):
+    patient = PatientField(required=False, help_text="")
+    text = forms.CharField(
+        label=_("Fritext i ämne och meddelanden"), required=False, max_length=200
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(),
+        required=False,
+        label=_("Kategori"),
+        empty_label=_("Alla kategorier"),
+        error_messages={"invalid_choice": _("Kategorin finns inte. Välj en i listan.")},
+    )
+    state = forms.ChoiceField(
+        label=_("Läge"),
+        required=False,
+        choices=[
+            ("", _("Alla")),
+            (STATE_UNANSWERED, _("Obesvarade")),
+            (STATE_OVERDUE, _("Försenade")),
+            (STATE_UNREAD, _("Olästa")),
+        ],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not any(
+            data.get(k) for k in ("patient", "text", "category", "state")
+        ):
+            raise ValidationError(_("Fyll i minst ett sökvillkor."), code="empty")
+        return data

@@ -1,0 +1,82 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.http import AppRequest
+from mailboxes.models import AccessGrant
+from mailboxes.selectors import get_mailbox_for_user, grant_level
+from messenger.forms import SearchForm
+from messenger.models import Delivery
+from messenger.selectors import (
+    FOLDER_SLUGS,
+    SLUG_OF_FOLDER,
+    folder_page,
+    search_deliveries,
+)
+from messenger.services import trash_empty
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def folder(request: AppRequest, pk: int) -> HttpResponse:
+    box = get_mailbox_for_user(request.user, pk)
+    slug = request.GET.get("mapp", "inkorg")
+    current = FOLDER_SLUGS.get(slug, Delivery.Folder.INBOX)
+    page = folder_page(box, current, request.GET.get("efter", ""))
+    context = {
+        "mailbox": box,
+        "folder": current,
+        "folder_slug": SLUG_OF_FOLDER[current],
+        "folders": [(s, Delivery.Folder(f).label) for s, f in FOLDER_SLUGS.items()],
+        "page": page,
+        "can_send": grant_level(box) >= AccessGrant.Level.SEND and not box.is_closed,
+    }
+    template = "messenger/mailbox.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#folder-rows"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def search(request: AppRequest, pk: int) -> HttpResponse:
+    # The patient number travels in the POST body, never in the URL.
+    box = get_mailbox_for_user(request.user, pk)
+    results = None
+    if request.method == "POST":
+        form = SearchForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            results = search_deliveries(
+                box,
+                user=request.user,
+                employment=request.employment,
+                patient_id=data["patient"],
+                text=data["text"],
+                category_id=data["category"].pk if data["category"] else None,
+                state=data["state"],
+            )
+    else:
+        form = SearchForm()
+    template = "messenger/search.html"
+    if request.htmx and request.method == "POST":
+        template += "#search-results"
+    return render(request, template, {"mailbox": box, "form": form, "results": results})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def empty_trash(request: AppRequest, pk: int) -> HttpResponse:
+    box = get_mailbox_for_user(request.user, pk, level=AccessGrant.Level.SEND)
+    trashed = Delivery.objects.filter(mailbox=box, folder=Delivery.Folder.TRASH).count()
+    if request.method == "POST":
+        emptied = trash_empty(user=request.user, employment=request.employment, mailbox=box)
+        messages.success(request, _("Papperskorgen är tömd (%(n)d ärenden).") % {"n": emptied})
+        return redirect("messenger:mailbox", pk=box.pk)
+    return render(request, "messenger/empty_trash.html", {"mailbox": box, "trashed": trashed})

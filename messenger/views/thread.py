@@ -1,0 +1,222 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AppRequest
+from audit.models import AccessLog
+from mailboxes.models import AccessGrant
+from mailboxes.selectors import grant_level
+from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
+from messenger.models import Delivery
+from messenger.selectors import (
+    SLUG_OF_FOLDER,
+    forward_candidates,
+    get_delivery_for_user,
+    log_thread_access,
+    thread_content,
+)
+from messenger.services import (
+    delivery_mark_unread,
+    delivery_move,
+    delivery_open,
+    journal_link_attach,
+    message_forward,
+    message_reply,
+)
+from messenger.views.common import working_employment
+
+
+def _render_thread(
+    request: AppRequest,
+    delivery: Delivery,
+    *,
+    reply_form: ReplyForm | None = None,
+    link_form: JournalLinkForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    can_send = grant_level(delivery) >= AccessGrant.Level.SEND and not delivery.mailbox.is_closed
+    employment = request.employment
+    can_link = can_send and employment is not None and employment.organisation.is_health_centre
+    context = {
+        "mailbox": delivery.mailbox,
+        "delivery": delivery,
+        "thread": delivery.thread,
+        "content": thread_content(delivery.thread),
+        "deadline": delivery.thread.deadline(timezone.now()),
+        "can_send": can_send,
+        "can_link": can_link,
+        "reply_form": reply_form or ReplyForm(),
+        "link_form": link_form or JournalLinkForm(),
+        "folder_slug": SLUG_OF_FOLDER[delivery.folder],
+        "folders": Delivery.Folder.choices,
+    }
+    return render(request, "messenger/thread.html", context, status=status)
+
+
+def _delivery(
+    request: AppRequest,
+    mailbox_pk: int,
+    thread_pk: int,
+    *,
+    level: int = AccessGrant.Level.READ,
+    log_as: str | None = None,
+) -> Delivery:
+    return get_delivery_for_user(
+        request.user,
+        mailbox_id=mailbox_pk,
+        thread_id=thread_pk,
+        level=level,
+        log_as=log_as,
+        employment=request.employment,
+    )
+
+
+def _back_to_thread(delivery: Delivery) -> HttpResponse:
+    return redirect(
+        "messenger:thread", mailbox_pk=delivery.mailbox_id, thread_pk=delivery.thread_id
+    )
+
+
+@login_required
+@require_GET
+def thread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.VIEW_THREAD)
+    delivery_open(user=request.user, delivery=delivery)
+    return _render_thread(request, delivery)
+
+
+@login_required
+@require_POST
+def reply(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
+    employment = working_employment(request)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            message_reply(
+                author=request.user,
+                employment=employment,
+                delivery=delivery,
+                body=form.cleaned_data["body"],
+                client_token=form.cleaned_data["client_token"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Svaret är skickat."))
+            return _back_to_thread(delivery)
+    log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
+    return _render_thread(request, delivery, reply_form=form, status=400)
+
+
+@login_required
+@require_POST
+def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
+    employment = working_employment(request)
+    form = JournalLinkForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            journal_link_attach(
+                actor=request.user,
+                employment=employment,
+                delivery=delivery,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                reference=form.cleaned_data["reference"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 403  # R11: the server refuses municipal staff, not only the page
+        else:
+            messages.success(request, _("Länken är bifogad."))
+            return _back_to_thread(delivery)
+    log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
+    return _render_thread(request, delivery, link_form=form, status=status)
+
+
+@login_required
+@require_POST
+def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Mappen finns inte."))
+        return _back_to_thread(delivery)
+    folder = form.cleaned_data["folder"]
+    delivery_move(delivery=delivery, folder=folder)
+    messages.success(
+        request, _("Ärendet ligger nu i %(folder)s.") % {"folder": Delivery.Folder(folder).label}
+    )
+    return redirect("messenger:mailbox", pk=delivery.mailbox_id)
+
+
+@login_required
+@require_POST
+def mark_unread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk)
+    delivery_mark_unread(delivery=delivery)
+    messages.success(request, _("Ärendet är markerat som oläst."))
+    return redirect("messenger:mailbox", pk=delivery.mailbox_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
+    employment = working_employment(request)
+    form = ForwardForm(
+        request.POST or None, candidates=forward_candidates(employment, request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        colleague = form.cleaned_data["colleague"]
+        try:
+            message_forward(
+                actor=request.user,
+                employment=employment,
+                delivery=delivery,
+                colleague=colleague,
+                comment=form.cleaned_data["comment"],
+                colleague_told=form.cleaned_data["colleague_told"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Ärendet är vidarebefordrat till %(name)s.") % {"name": colleague.display_name()},
+            )
+            return _back_to_thread(delivery)
+    return render(
+        request,
+        "messenger/forward.html",
+        {
+            "mailbox": delivery.mailbox,
+            "delivery": delivery,
+            "thread": delivery.thread,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def print_view(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.PRINT)
+    return render(
+        request,
+        "messenger/print.html",
+        {
+            "mailbox": delivery.mailbox,
+            "thread": delivery.thread,
+            "content": thread_content(delivery.thread),
+            "printed_at": timezone.now(),
+        },
+    )

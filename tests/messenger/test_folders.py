@@ -1,0 +1,111 @@
+import pytest
+from django.urls import reverse
+
+from audit.models import AccessLog
+from messenger.models import Delivery, Thread
+from tests.helpers import delivery_of, send, thread_url
+from tests.testdata import PATIENTS
+
+
+@pytest.fixture
+def thread(world, categories):
+    return send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+
+
+def folder_page(persona, mailbox, slug):
+    url = reverse("messenger:mailbox", args=[mailbox.pk])
+    return persona.client().get(url, {"mapp": slug}).content.decode()
+
+
+def test_marking_handled_moves_the_thread_to_the_archive(world, thread):
+    client = world.hc_nurse.client()
+    response = client.post(thread_url("move", world.gripen_fbl, thread), {"folder": "archive"})
+    assert response.status_code == 302
+    assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.ARCHIVE
+    assert thread.subject in folder_page(world.hc_nurse, world.gripen_fbl, "arkiv")
+    assert thread.subject not in folder_page(world.hc_nurse, world.gripen_fbl, "inkorg")
+    # The other mailbox's copy stays where it was: folders are per mailbox.
+    assert delivery_of(thread, world.karlstad_fbl).folder == Delivery.Folder.SENT
+
+
+def test_an_unknown_folder_is_refused(world, thread):
+    client = world.hc_nurse.client()
+    response = client.post(
+        thread_url("move", world.gripen_fbl, thread), {"folder": "nowhere"}, follow=True
+    )
+    assert "Mappen finns inte" in response.content.decode()
+    assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.INBOX
+
+
+def test_mark_unread_brings_back_the_unread_count(world, thread):
+    client = world.hc_nurse.client()
+    client.get(thread_url("thread", world.gripen_fbl, thread))
+    assert delivery_of(thread, world.gripen_fbl).read_at is not None
+    client.post(thread_url("mark_unread", world.gripen_fbl, thread))
+    assert delivery_of(thread, world.gripen_fbl).read_at is None
+
+
+def test_emptying_the_trash_asks_first_then_removes_only_this_mailboxs_copy(world, thread):
+    client = world.hc_nurse.client()
+    client.post(thread_url("move", world.gripen_fbl, thread), {"folder": "trash"})
+    url = reverse("messenger:empty_trash", args=[world.gripen_fbl.pk])
+    confirm = client.get(url).content.decode()
+    assert "går inte att ångra" in confirm
+    assert Delivery.objects.filter(thread=thread, mailbox=world.gripen_fbl).exists()
+
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not Delivery.objects.filter(thread=thread, mailbox=world.gripen_fbl).exists()
+    assert Thread.objects.filter(pk=thread.pk).exists()  # Karlstad still holds it
+    assert AccessLog.objects.filter(action=AccessLog.Action.EMPTY_TRASH).exists()
+
+
+def test_a_thread_nobody_holds_any_longer_is_deleted(world, thread):
+    for persona, mailbox in ((world.hc_nurse, world.gripen_fbl), (world.nurse, world.karlstad_fbl)):
+        client = persona.client()
+        client.post(thread_url("move", mailbox, thread), {"folder": "trash"})
+        client.post(reverse("messenger:empty_trash", args=[mailbox.pk]))
+    assert not Thread.objects.filter(pk=thread.pk).exists()
+    # The access log outlives the thread.
+    assert AccessLog.objects.filter(thread_id_snapshot=thread.pk).exists()
+
+
+def test_emptying_the_trash_needs_a_send_grant_and_a_post(world, thread):
+    url = reverse("messenger:empty_trash", args=[world.gripen_fbl.pk])
+    assert world.outsider.client().post(url).status_code == 404
+    assert world.hc_nurse.client().delete(url).status_code == 405
+
+
+def test_the_inbox_pages_by_keyset_not_offset(world, categories):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(30):
+        send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Recept"],
+            patient_id=PATIENTS[n],
+            subject=f"Ärende nummer {n:02d}",
+        )
+    client = world.hc_nurse.client()
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get(url)
+    assert not any("OFFSET" in q["sql"] for q in captured)
+    page = first.context["page"]
+    assert len(page.deliveries) == 25
+    assert page.next_cursor
+    second = client.get(url, {"efter": page.next_cursor}, headers={"HX-Request": "true"})
+    rest = second.context["page"].deliveries
+    assert len(rest) == 5
+    seen = {d.thread_id for d in page.deliveries} | {d.thread_id for d in rest}
+    assert len(seen) == 30
+    assert "<html" not in second.content.decode()  # the htmx fragment only
+
+
+def test_a_garbled_cursor_shows_the_first_page(world, thread):
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    response = world.hc_nurse.client().get(url, {"efter": "inte-en-markör"})
+    assert response.status_code == 200
+    assert thread.subject in response.content.decode()

@@ -1,0 +1,65 @@
+import pytest
+
+from audit.models import AccessLog
+from messenger.models import JournalLink, JournalLinkRecipient, ThreadEvent
+from tests.helpers import send, thread_url
+from tests.testdata import PATIENTS
+
+LINK = {"kind": "medication_list", "title": "Aktuell läkemedelslista", "reference": "LM-2026-11"}
+
+
+@pytest.fixture
+def thread(world, categories):
+    return send(world.nurse, world.gripen_fbl, categories["Läkemedel"], patient_id=PATIENTS[0])
+
+
+def test_health_centre_staff_attach_a_medication_list_link(world, thread):
+    response = world.hc_nurse.client().post(
+        thread_url("attach_link", world.gripen_fbl, thread), LINK
+    )
+    assert response.status_code == 302
+    link = JournalLink.objects.get()
+    assert (link.kind, link.reference, link.attached_from) == (
+        "medication_list",
+        "LM-2026-11",
+        world.gripen_fbl,
+    )
+    # R11: the ledger says which mailbox it went to; municipal staff read it there.
+    recipient = JournalLinkRecipient.objects.get()
+    assert recipient.mailbox_name == world.karlstad_fbl.name
+    assert ThreadEvent.objects.filter(kind="link_attached").exists()
+    assert AccessLog.objects.filter(action=AccessLog.Action.LINK).exists()
+    page = world.nurse.client().get(thread_url("thread", world.karlstad_fbl, thread))
+    text = page.content.decode()
+    assert "Aktuell läkemedelslista" in text
+    assert "LM-2026-11" in text
+
+
+def test_municipal_staff_are_refused_by_the_server(world, thread):
+    page = world.nurse.client().get(thread_url("thread", world.karlstad_fbl, thread))
+    assert "Bifoga länk" not in page.content.decode()
+    response = world.nurse.client().post(
+        thread_url("attach_link", world.karlstad_fbl, thread), LINK
+    )
+    assert response.status_code == 403
+    assert "Endast vårdcentralens personal" in response.content.decode()
+    assert not JournalLink.objects.exists()
+    assert not JournalLinkRecipient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("kind", "lab_result", "Välj ett giltigt alternativ"),
+        ("title", "", "Detta fält måste fyllas i"),
+        ("reference", "<img src=x>", "HTML eller skript"),
+    ],
+)
+def test_a_bad_link_is_refused_with_a_message(world, thread, field, value, message):
+    data = {**LINK, field: value}
+    response = world.hc_nurse.client().post(
+        thread_url("attach_link", world.gripen_fbl, thread), data
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not JournalLink.objects.exists()

@@ -1,0 +1,53 @@
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from messenger.patients import mask_patient_id, normalise_patient_id
+from tests.testdata import PATIENTS
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["20000101-2384", "200001012384", "000101-2384", "0001012384", " 20000101 2384 "],
+)
+def test_it_reads_the_usual_written_forms(written):
+    assert normalise_patient_id(written, today=TODAY) == "200001012384"
+
+
+def test_every_skatteverket_test_number_is_valid():
+    for number in PATIENTS:
+        assert normalise_patient_id(number, today=TODAY) == number
+
+
+def test_a_plus_sign_means_a_hundred_years_or_more():
+    # 000101+2384 would be born 1900; checksum covers only the last ten digits.
+    assert normalise_patient_id("000101+2384", today=TODAY) == "190001012384"
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("20000101-2385", "checksum"),  # deliberately wrong check digit
+        ("2000-01-01", "format"),
+        ("abc", "format"),
+        ("", "format"),
+        ("20000230-2380", "checksum"),
+    ],
+)
+def test_it_rejects_bad_numbers_with_a_reason(written, code):
+    with pytest.raises(ValidationError) as error:
+        normalise_patient_id(written, today=TODAY)
+    assert error.value.code == code
+
+
+def test_a_future_birth_date_is_refused():
+    with pytest.raises(ValidationError) as error:
+        normalise_patient_id("200001012384", today=date(1999, 1, 1))
+    assert error.value.code == "future"
+
+
+def test_the_mask_keeps_only_the_birth_date():
+    assert mask_patient_id("200001012384") == "20000101-****"

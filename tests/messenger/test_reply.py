@@ -1,0 +1,77 @@
+import uuid
+
+import pytest
+
+from messenger.models import Delivery, Message
+from tests.helpers import delivery_of, reply, send, thread_url
+from tests.testdata import PATIENTS
+
+
+@pytest.fixture
+def thread(world, categories):
+    return send(world.nurse, world.gripen_fbl, categories["Läkemedel"], patient_id=PATIENTS[0])
+
+
+def test_the_first_reply_from_the_recipient_answers_the_thread(world, thread):
+    response = world.hc_nurse.client().post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "Dosen sänks till 2,5 mg.", "client_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 302
+    thread.refresh_from_db()
+    assert thread.answered_at is not None
+    assert thread.deadline().is_met
+
+
+def test_a_reply_puts_the_thread_unread_in_the_other_sides_inbox(world, thread):
+    reply(world.hc_nurse, thread)
+    theirs = delivery_of(thread, world.karlstad_fbl)
+    assert (theirs.folder, theirs.read_at) == (Delivery.Folder.INBOX, None)
+    assert delivery_of(thread, world.gripen_fbl).read_at is not None
+
+
+def test_the_senders_own_follow_up_does_not_answer_the_thread(world, thread):
+    reply(world.nurse, thread, body="Tillägg: patienten har feber.")
+    thread.refresh_from_db()
+    assert thread.answered_at is None
+
+
+def test_an_empty_reply_is_refused_and_nothing_is_saved(world, thread):
+    response = world.hc_nurse.client().post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "", "client_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400
+    assert "Skriv ett svar" in response.content.decode()
+    assert thread.messages.count() == 1
+
+
+def test_a_reply_with_markup_is_refused_and_the_text_kept(world, thread):
+    response = world.hc_nurse.client().post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "Se <a href=x>här</a>", "client_token": str(uuid.uuid4())},
+    )
+    page = response.content.decode()
+    assert "HTML eller skript" in page
+    assert "Se &lt;a href=x&gt;här&lt;/a&gt;" in page
+    assert thread.messages.count() == 1
+
+
+def test_a_double_submitted_reply_is_saved_once(world, thread):
+    data = {"body": "Receptet är förnyat.", "client_token": str(uuid.uuid4())}
+    client = world.hc_nurse.client()
+    client.post(thread_url("reply", world.gripen_fbl, thread), data)
+    client.post(thread_url("reply", world.gripen_fbl, thread), data)
+    assert Message.objects.filter(thread=thread).count() == 2
+
+
+def test_a_reply_to_a_closed_mailbox_is_refused(world, thread):
+    world.karlstad_fbl.closed_at = thread.created_at
+    world.karlstad_fbl.save(update_fields=["closed_at"])
+    response = world.hc_nurse.client().post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "Svar", "client_token": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400
+    assert "stängd" in response.content.decode()
+    assert thread.messages.count() == 1

@@ -1,0 +1,113 @@
+import pytest
+from django.urls import reverse
+
+from audit.models import AccessLog
+from tests.helpers import reply, send
+from tests.testdata import PATIENTS
+
+
+@pytest.fixture
+def threads(world, categories):
+    return {
+        "waran": send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Läkemedel"],
+            patient_id=PATIENTS[0],
+            subject="Dosering av Waran",
+            body="INR är högt, ska dosen sänkas?",
+        ),
+        "recept": send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Recept"],
+            patient_id=PATIENTS[1],
+            subject="Förnyelse",
+            body="Recepten på Omeprazol har gått ut.",
+        ),
+        "prover": send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Provtagning"],
+            patient_id=PATIENTS[2],
+            subject="Blodprover tagna",
+            body="Proverna är skickade till labbet.",
+        ),
+    }
+
+
+def search(persona, mailbox, **data):
+    url = reverse("messenger:search", args=[mailbox.pk])
+    response = persona.client().post(url, data)
+    assert response.status_code == 200
+    results = response.context["results"]
+    return {d.thread.subject for d in results} if results is not None else None, response
+
+
+def test_it_finds_a_patient_by_exact_number_in_any_written_form(world, threads):
+    found, response = search(world.hc_nurse, world.gripen_fbl, patient="000101-2384")
+    assert found == {"Dosering av Waran"}
+    assert "2384" not in response.request["PATH_INFO"]
+    entry = AccessLog.objects.get(action=AccessLog.Action.SEARCH)
+    assert entry.patient_id == PATIENTS[0]
+
+
+def test_swedish_full_text_finds_inflected_words(world, threads):
+    # Swedish stems: "förnya" finds "Förnyelse", "prover" finds "Proverna", "recept" "Recepten".
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="förnya")
+    assert found == {"Förnyelse"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="prover")
+    assert found == {"Blodprover tagna"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="recept omeprazol")
+    assert found == {"Förnyelse"}
+
+
+def test_it_filters_by_category_and_state(world, threads, categories):
+    found, _ = search(world.hc_nurse, world.gripen_fbl, category=categories["Recept"].pk)
+    assert found == {"Förnyelse"}
+    reply(world.hc_nurse, threads["waran"])
+    found, _ = search(world.hc_nurse, world.gripen_fbl, state="unanswered")
+    assert found == {"Förnyelse", "Blodprover tagna"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, state="unread")
+    assert found == {"Förnyelse", "Blodprover tagna"}
+
+
+def test_overdue_finds_threads_past_their_deadline(world, threads, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    time_machine.move_to(timezone.now() + timedelta(hours=73))
+    found, _ = search(world.hc_nurse, world.gripen_fbl, state="overdue")
+    assert found == {"Dosering av Waran", "Förnyelse", "Blodprover tagna"}
+
+
+def test_results_respect_grants(world, threads, categories):
+    send(
+        world.outsider,
+        world.gripen_fbl,
+        categories["Recept"],
+        patient_id=PATIENTS[3],
+        subject="Arvikas recept",
+    )
+    # Karlstad searching its own mailbox does not see Arvika's thread to Gripen.
+    found, _ = search(world.nurse, world.karlstad_fbl, text="recept")
+    assert found == {"Förnyelse"}
+    url = reverse("messenger:search", args=[world.gripen_fbl.pk])
+    assert world.outsider.client().post(url, {"text": "recept"}).status_code == 404
+
+
+def test_an_empty_or_bad_search_gets_a_message(world, threads):
+    found, response = search(world.hc_nurse, world.gripen_fbl)
+    assert found is None
+    assert "Fyll i minst ett sökvillkor" in response.content.decode()
+    found, response = search(world.hc_nurse, world.gripen_fbl, patient="20000101-2385")
+    assert found is None
+    assert "Kontrollsiffran stämmer inte" in response.content.decode()
+
+
+def test_search_results_mask_the_patient(world, threads):
+    _, response = search(world.hc_nurse, world.gripen_fbl, text="waran")
+    page = response.content.decode()
+    assert "20000101-****" in page
+    assert PATIENTS[0] not in page
