@@ -75,3 +75,9 @@ def test_english_is_available(client, login_url):
     assert response.status_code == 302
     body = client.get(login_url).content.decode()
     assert '<html lang="en">' in body
+
+
+def test_swedish_even_when_the_browser_asks_for_english(client, login_url):
+    response = client.get(login_url, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="sv">' in response.content.decode()
+    assert response["Content-Language"] == "sv"
