@@ -1,8 +1,13 @@
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.cache import add_never_cache_headers
 
 from accounts.http import AppRequest
@@ -66,3 +71,29 @@ class SwedishFirstLocaleMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+IDLE_KEY = "last_seen"
+
+
+class IdleTimeoutMiddleware:
+    """Logs a user out after SESSION_IDLE_MINUTES without doing anything.
+
+    Background polls (the navigation's unread counts) do not count as activity, or an open tab
+    would keep a session alive forever on an unattended computer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last_seen = request.session.get(IDLE_KEY, now)
+            if now - last_seen > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+                messages.info(request, _("Du har loggats ut efter en tids inaktivitet."))
+                return redirect_to_login(request.get_full_path())
+            if request.path not in settings.SESSION_PASSIVE_PATHS:
+                request.session[IDLE_KEY] = now
+        return self.get_response(request)

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     "accounts.middleware.WorkingOrganisationMiddleware",
     "accounts.middleware.NoStoreForAuthenticatedMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -161,9 +162,11 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing root
 
-# Sessions: an idle nurse's screen locks itself out after SESSION_IDLE_MINUTES.
-SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions: out after SESSION_IDLE_MINUTES without activity (accounts.middleware), and after a
+# working shift at the most, whatever happens.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30, minimum=1) * 60
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 10, minimum=1) * 3600
+SESSION_PASSIVE_PATHS = {"/brevlador/nav/"}  # polls that are not activity
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
