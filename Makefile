@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PIP_COMPILE_FLAGS := --extra dev --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras --allow-unsafe
 
-.PHONY: help run test lint format bench lock clean
+.PHONY: help run test lint format bench lock messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ bench: $(STAMP) ## Run the benchmarks in bench/
 lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet $(PIP_COMPILE_FLAGS) -o requirements.lock pyproject.toml
+
+messages: $(STAMP) ## Update the English translation file, then compile it (needs gettext)
+	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
 
 clean: ## Remove the virtualenv and var/ (the embedded databases' data too)
 	rm -rf $(VENV) var

@@ -35,11 +35,11 @@ from accounts.models import Employment, Organisation, Role, User  # noqa: E402
 from mailboxes.models import AccessGrant, Mailbox  # noqa: E402
 from messenger.categories import ensure_categories  # noqa: E402
 from messenger.demo import TEST_PATIENTS  # noqa: E402
-from messenger.models import Category  # noqa: E402
+from messenger.models import Category, Thread  # noqa: E402
 from messenger.services import thread_start  # noqa: E402
 
 
-def build() -> tuple[Client, Mailbox, Employment, Mailbox]:
+def build() -> tuple[Client, Client, Mailbox, Employment, Mailbox]:
     ensure_categories(Category)
     kommun = Organisation.objects.create(
         kind="municipality", name="Benchkommun", hsa_id="SE9999999991-B1", region="R"
@@ -61,7 +61,9 @@ def build() -> tuple[Client, Mailbox, Employment, Mailbox]:
     AccessGrant.objects.create(user=reader, mailbox=inbox, level=AccessGrant.Level.SEND)
     client = Client()
     client.force_login(reader)
-    return client, inbox, job, sender_box
+    sender_client = Client()
+    sender_client.force_login(sender)
+    return client, sender_client, inbox, job, sender_box
 
 
 def fill(count: int, job: Employment, sender_box: Mailbox, inbox: Mailbox) -> None:
@@ -79,15 +81,18 @@ def fill(count: int, job: Employment, sender_box: Mailbox, inbox: Mailbox) -> No
         )
 
 
-def measure(client: Client, url: str, repeat: int) -> tuple[float, int]:
-    client.get(url)
+def measure(client: Client, url: str, repeat: int, data: dict | None = None) -> tuple[float, int]:
+    def request():  # type: ignore[no-untyped-def]
+        return client.post(url, data) if data else client.get(url)
+
+    request()
     with CaptureQueriesContext(connection) as captured:
-        client.get(url)
+        request()
     queries = len(captured)  # now: later requests clear the connection's query log
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        response = client.get(url)
+        response = request()
         times.append(time.perf_counter() - start)
         assert response.status_code == 200, url
     return statistics.median(times), queries
@@ -104,15 +109,25 @@ def main() -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        client, inbox, job, sender_box = build()
-        urls = {
-            "home": reverse("messenger:home"),
-            "mailbox": reverse("messenger:mailbox", args=[inbox.pk]),
-        }
+        client, sender_client, inbox, job, sender_box = build()
         fill(args.few, job, sender_box, inbox)
-        few = {name: measure(client, url, args.repeat) for name, url in urls.items()}
+        focus = Thread.objects.order_by("pk").first()
+        assert focus is not None
+        views = {
+            "home": (client, reverse("messenger:home"), None),
+            "inbox": (client, reverse("messenger:mailbox", args=[inbox.pk]), None),
+            "thread": (client, reverse("messenger:thread", args=[inbox.pk, focus.pk]), None),
+            "compose": (sender_client, reverse("messenger:compose", args=[sender_box.pk]), None),
+            "search": (
+                client,
+                reverse("messenger:search", args=[inbox.pk]),
+                {"text": "dosen", "state": "unanswered"},
+            ),
+        }
+        few = {name: measure(c, url, args.repeat, data) for name, (c, url, data) in views.items()}
         fill(args.many - args.few, job, sender_box, inbox)
-        many = {name: measure(client, url, args.repeat) for name, url in urls.items()}
+        many = {name: measure(c, url, args.repeat, data) for name, (c, url, data) in views.items()}
+        urls = views
         print(
             f"{'view':10} {'queries':>14} {'time ratio':>11}  ({args.many} vs {args.few} threads)"
         )

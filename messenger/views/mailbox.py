@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -77,6 +77,9 @@ def empty_trash(request: AppRequest, pk: int) -> HttpResponse:
     trashed = Delivery.objects.filter(mailbox=box, folder=Delivery.Folder.TRASH).count()
     if request.method == "POST":
         emptied = trash_empty(user=request.user, employment=request.employment, mailbox=box)
-        messages.success(request, _("Papperskorgen är tömd (%(n)d ärenden).") % {"n": emptied})
+        text = ngettext(
+            "Papperskorgen är tömd (%(n)d ärende).", "Papperskorgen är tömd (%(n)d ärenden).", emptied
+        )
+        messages.success(request, text % {"n": emptied})
         return redirect("messenger:mailbox", pk=box.pk)
     return render(request, "messenger/empty_trash.html", {"mailbox": box, "trashed": trashed})

@@ -81,3 +81,10 @@ def test_swedish_even_when_the_browser_asks_for_english(client, login_url):
     response = client.get(login_url, headers={"Accept-Language": "en-US,en;q=0.9"})
     assert '<html lang="sv">' in response.content.decode()
     assert response["Content-Language"] == "sv"
+
+
+def test_the_english_ui_is_translated(client, login_url):
+    client.post(reverse("set_language"), {"language": "en", "next": login_url})
+    body = client.get(login_url).content.decode()
+    assert "Log in" in body
+    assert "Användarnamn" not in body
