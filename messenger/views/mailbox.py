@@ -78,7 +78,9 @@ def empty_trash(request: AppRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         emptied = trash_empty(user=request.user, employment=request.employment, mailbox=box)
         text = ngettext(
-            "Papperskorgen är tömd (%(n)d ärende).", "Papperskorgen är tömd (%(n)d ärenden).", emptied
+            "Papperskorgen är tömd (%(n)d ärende).",
+            "Papperskorgen är tömd (%(n)d ärenden).",
+            emptied,
         )
         messages.success(request, text % {"n": emptied})
         return redirect("messenger:mailbox", pk=box.pk)
