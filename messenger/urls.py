@@ -12,6 +12,7 @@ messenger_patterns = [
 urlpatterns = [
     path("", include((messenger_patterns, "messenger"))),
     path("konto/", include("accounts.urls")),
+    path("", include("mailboxes.urls")),  # behorighet/… and forvaltning/brevlador/…
     path("i18n/", include("django.conf.urls.i18n")),
     path("forvaltning/django/", admin.site.urls),
 ]
