@@ -81,9 +81,10 @@ def get_grant_for_approver(employment: Employment, pk: int) -> AccessGrant:
 
 
 def get_own_grant(user: User, pk: int) -> AccessGrant:
+    # Only functional mailboxes: a personal mailbox's grant belongs to it for good.
     grant = (
         AccessGrant.objects.current()
-        .filter(pk=pk, user=user)
+        .filter(pk=pk, user=user, mailbox__kind="functional")
         .select_related("mailbox__organisation")
         .first()
     )

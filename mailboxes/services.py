@@ -366,12 +366,22 @@ def _check_name(name: str, organisation: Organisation) -> None:
         raise ValidationError({"name": error})
 
 
+def _check_hsa_id_free(hsa_id: str, mailbox_pk: int | None = None) -> None:
+    # The database constraint's own message names the constraint, not the problem.
+    taken = Mailbox.objects.filter(hsa_id=hsa_id)
+    if mailbox_pk is not None:
+        taken = taken.exclude(pk=mailbox_pk)
+    if hsa_id and taken.exists():
+        raise ValidationError({"hsa_id": _("HSA-id:t används redan av en annan brevlåda.")})
+
+
 @transaction.atomic
 def mailbox_create(
     *, actor: User, organisation: Organisation, name: str, hsa_id: str, phone: str
 ) -> Mailbox:
     _require_system_admin(actor)
     _check_name(name, organisation)
+    _check_hsa_id_free(hsa_id)
     mailbox = Mailbox(
         kind=Mailbox.Kind.FUNCTIONAL,
         organisation=organisation,
@@ -400,6 +410,7 @@ def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, pho
         raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
     if locked.is_functional:
         _check_name(name, locked.organisation)
+    _check_hsa_id_free(hsa_id, locked.pk)
     old_name = locked.name
     locked.name, locked.hsa_id, locked.phone = name, hsa_id, phone
     locked.full_clean()

@@ -143,3 +143,16 @@ def test_giving_up_needs_a_post(world):
     grant = nurse_grant(world)
     url = reverse("mailboxes:grant_give_up", args=[grant.pk])
     assert world.nurse.client().get(url).status_code == 405
+
+
+def test_a_personal_mailbox_grant_cannot_be_given_up(world):
+    from tests.factories import AccessGrantFactory, MailboxFactory
+
+    personal = MailboxFactory.create(
+        kind="personal", owner=world.nurse.user, organisation=world.karlstad, hsa_id=""
+    )
+    grant = AccessGrantFactory.create(user=world.nurse.user, mailbox=personal, level=30)
+    url = reverse("mailboxes:grant_give_up", args=[grant.pk])
+    assert world.nurse.client().post(url).status_code == 404
+    grant.refresh_from_db()
+    assert grant.is_current()

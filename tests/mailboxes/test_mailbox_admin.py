@@ -236,3 +236,17 @@ def test_an_organisations_superuser_is_not_a_system_administrator(world):
     world.nurse.employment.roles = [Role.STAFF, Role.SUPERUSER]
     world.nurse.employment.save()
     assert world.nurse.client().get(LIST).status_code == 404
+
+
+def test_an_hsa_id_already_in_use_gets_a_clear_message(world, sysadmin):
+    response = sysadmin.client().post(
+        NEW,
+        {
+            "organisation": world.karlstad.pk,
+            "name": "Karlstads kommun Rehab (FBL)",
+            "hsa_id": world.arvika_fbl.hsa_id,
+        },
+    )
+    assert response.status_code == 200
+    assert "HSA-id:t används redan" in response.content.decode()
+    assert not Mailbox.objects.filter(name="Karlstads kommun Rehab (FBL)").exists()

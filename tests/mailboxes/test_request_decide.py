@@ -196,3 +196,26 @@ def test_approving_replaces_an_earlier_grant_of_another_level(world):
     grants = AccessGrant.objects.filter(user=world.nurse.user, mailbox=world.karlstad_fbl)
     assert grants.count() == 2
     assert grants.current().get().level == AccessGrant.Level.MANAGE
+
+
+def test_the_working_organisation_decides_whether_one_may_approve(world, applicant):
+    # Eva approves in Karlstad, but also works at Vc Gripen without the role.
+    from tests.factories import EmploymentFactory
+
+    EmploymentFactory.create(user=world.approver.user, organisation=world.gripen)
+    access_request = apply(applicant, world.karlstad_fbl)
+    client = world.approver.client()
+    client.post(reverse("accounts:switch_organisation"), {"organisation": world.gripen.pk})
+    assert client.get(reverse("mailboxes:approvals")).status_code == 404
+    assert client.post(decide_url(access_request), decision()).status_code == 404
+    client.post(reverse("accounts:switch_organisation"), {"organisation": world.karlstad.pk})
+    assert client.post(decide_url(access_request), decision()).status_code == 302
+
+
+def test_the_change_history_names_the_approver(world, applicant):
+    access_request = apply(applicant, world.karlstad_fbl)
+    world.approver.client().post(decide_url(access_request), decision())
+    access_request.refresh_from_db()
+    history = LogEntry.objects.get_for_object(access_request).order_by("-timestamp").first()
+    assert history is not None
+    assert history.actor == world.approver.user
