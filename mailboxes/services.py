@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -545,3 +546,15 @@ def address_list_remove(*, actor: User, entry: AddressListEntry) -> None:
         mailbox_name=mailbox_name,
         detail=f"Tog bort {mailbox_name} från förvalslistan",
     )
+
+
+def grant_mark_used(*, user: User, mailbox: Mailbox) -> None:
+    """Note that the user used their grant on the mailbox, for the access review (R17).
+
+    One UPDATE, at most once an hour per grant, so it is cheap enough for every mailbox view.
+    Not audited: it is bookkeeping, and the read itself is in the access log.
+    """
+    now = timezone.now()
+    AccessGrant.objects.current().filter(user=user, mailbox=mailbox).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(hours=1))
+    ).update(last_used_at=now)

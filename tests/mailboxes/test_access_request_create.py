@@ -155,3 +155,27 @@ def test_anonymous_users_are_sent_to_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_post_without_the_csrf_token_is_refused(world, applicant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(applicant.user)
+    response = client.post(
+        URL,
+        {"mailbox": world.karlstad_fbl.pk, "level": 10, "justification": "Utan token"},
+    )
+    assert response.status_code == 403
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_personal_mailbox_cannot_be_applied_for(world, applicant):
+    from tests.factories import MailboxFactory
+
+    personal = MailboxFactory.create(
+        kind="personal", owner=world.nurse.user, organisation=world.karlstad, hsa_id=""
+    )
+    with pytest.raises(ValidationError, match="funktionsbrevlådor"):
+        apply(applicant, personal)
+    assert personal.name not in applicant.client().get(URL).content.decode()

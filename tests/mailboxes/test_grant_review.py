@@ -52,3 +52,27 @@ def test_users_without_the_role_get_404(world):
 def test_an_approver_of_another_organisation_sees_only_theirs(world, arvika_approver):
     response = arvika_approver.client().get(URL)
     assert [r["grant"].user for r in response.context["rows"]] == [world.outsider.user]
+
+
+def test_using_a_grant_refreshes_its_last_use_at_most_hourly(world):
+    import time_machine
+
+    from mailboxes.services import grant_mark_used
+
+    grant = AccessGrant.objects.get(user=world.nurse.user, mailbox=world.karlstad_fbl)
+    assert grant.last_used_at is None
+    grant_mark_used(user=world.nurse.user, mailbox=world.karlstad_fbl)
+    grant.refresh_from_db()
+    first = grant.last_used_at
+    assert first is not None
+    with time_machine.travel(timezone.now() + timedelta(minutes=30)):
+        grant_mark_used(user=world.nurse.user, mailbox=world.karlstad_fbl)
+    grant.refresh_from_db()
+    assert grant.last_used_at == first
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        grant_mark_used(user=world.nurse.user, mailbox=world.karlstad_fbl)
+    grant.refresh_from_db()
+    assert grant.last_used_at > first
+    # Someone without a grant changes nothing.
+    grant_mark_used(user=world.outsider.user, mailbox=world.karlstad_fbl)
+    assert not AccessGrant.objects.filter(user=world.outsider.user, mailbox=world.karlstad_fbl)
