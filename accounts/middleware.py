@@ -1,15 +1,18 @@
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from accounts import agreement
 from accounts.http import AppRequest
 from accounts.models import Employment
 
@@ -97,3 +100,43 @@ class IdleTimeoutMiddleware:
             if request.path not in settings.SESSION_PASSIVE_PATHS:
                 request.session[IDLE_KEY] = now
         return self.get_response(request)
+
+
+class ConfidentialityAgreementMiddleware:
+    """Nothing is reachable until the user has accepted the current confidentiality agreement
+    (R17). The accepted version sits in the session (set at login), so the gate costs no query.
+
+    Must come after the authentication and htmx middleware.
+    """
+
+    EXEMPT_VIEWS = frozenset(
+        {"accounts:login", "accounts:logout", "accounts:agreement", "set_language"}
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: list[object],
+        view_kwargs: dict[str, object],
+    ) -> HttpResponse | None:
+        if not request.user.is_authenticated:
+            return None
+        if request.session.get(agreement.SESSION_KEY, 0) >= agreement.CURRENT_VERSION:
+            return None
+        match = request.resolver_match
+        if match is not None and match.view_name in self.EXEMPT_VIEWS:
+            return None
+        if request.headers.get("HX-Request"):
+            # A polled fragment must not swap the agreement page into the navigation.
+            return HttpResponse(status=204)
+        target = reverse("accounts:agreement")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return HttpResponseRedirect(target)

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 hsa_id_validator = RegexValidator(
@@ -94,3 +95,49 @@ class Employment(models.Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def get_roles_display(self) -> list[str]:
+        return [str(Role(r).label) for r in Role.values if r in self.roles]
+
+
+class AgreementAcceptance(models.Model):
+    """A user accepted one version of the confidentiality agreement (R17). Never deleted."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="agreement_acceptances")
+    version = models.PositiveIntegerField(_("version"))
+    accepted_at = models.DateTimeField(_("godkänd"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version"], name="accept_each_version_once"),
+        ]
+        verbose_name = _("godkänd sekretessförbindelse")
+        verbose_name_plural = _("godkända sekretessförbindelser")
+
+    def __str__(self) -> str:
+        return f"{self.user} v{self.version} {self.accepted_at:%Y-%m-%d}"
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """A short in-app notice to one user, e.g. an access decision. Never holds patient data."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="notifications")
+    text = models.CharField(_("text"), max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("avisering")
+        verbose_name_plural = _("aviseringar")
+
+    def __str__(self) -> str:
+        return self.text

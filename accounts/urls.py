@@ -15,4 +15,10 @@ urlpatterns = [
     ),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/", views.switch_organisation, name="switch_organisation"),
+    path("sekretessforbindelse/", views.agreement, name="agreement"),
+    path("roller/", views.roles_index, name="roles_index"),
+    path("roller/<int:organisation_id>/", views.roles, name="roles"),
+    path(
+        "roller/anstallning/<int:employment_id>/", views.employment_roles, name="employment_roles"
+    ),
 ]

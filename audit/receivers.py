@@ -1,12 +1,13 @@
-"""Sign-ins, sign-outs and organisation switches go into the access log."""
+"""Sign-ins, sign-outs, organisation switches, agreement acceptances and role changes go into
+the access log."""
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from accounts.models import Employment
-from accounts.signals import organisation_switched
+from accounts.models import Employment, Role
+from accounts.signals import agreement_accepted, organisation_switched, roles_changed
 from audit.models import AccessLog
 from audit.services import access_log
 
@@ -35,4 +36,37 @@ def on_organisation_switched(sender: Any, user: Any, employment: Employment, **k
         action=AccessLog.Action.SWITCH_ORGANISATION,
         user=user,
         organisation_name=employment.organisation.name,
+    )
+
+
+@receiver(agreement_accepted)
+def on_agreement_accepted(sender: Any, user: Any, version: int, **kwargs: Any) -> None:
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=user,
+        detail=f"Godkände sekretessförbindelsen version {version}",
+    )
+
+
+@receiver(roles_changed)
+def on_roles_changed(
+    sender: Any,
+    actor: Any,
+    employment: Employment,
+    old_roles: list[str],
+    new_roles: list[str],
+    reason: str,
+    **kwargs: Any,
+) -> None:
+    def names(roles: list[str]) -> str:
+        return ", ".join(str(Role(r).label) for r in roles if r in Role.values) or "inga"
+
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=employment.organisation.name,
+        detail=(
+            f"Ändrade roller för {employment.user.display_name()}: {names(old_roles)} → "
+            f"{names(new_roles)}. Skäl: {reason}"
+        ),
     )

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -142,6 +144,14 @@ class AccessGrant(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_reason = models.CharField(_("skäl till avslut"), max_length=300, blank=True)
     last_used_at = models.DateTimeField(_("senast använd"), null=True, blank=True)
 
     objects = AccessGrantQuerySet.as_manager()
@@ -161,3 +171,114 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.mailbox} ({self.get_level_display()})"
+
+    def is_current(self) -> bool:
+        now = timezone.now()
+        return (
+            self.ended_at is None
+            and self.valid_from <= now
+            and (self.valid_until is None or self.valid_until > now)
+        )
+
+    def last_activity(self) -> "datetime":
+        return self.last_used_at or self.valid_from
+
+    def needs_review(self, *, days: int) -> bool:
+        """Unused for `days` days: the approvers should ask whether it is still needed (R17)."""
+        return self.last_activity() < timezone.now() - timedelta(days=days)
+
+
+class AccessRequestQuerySet(models.QuerySet["AccessRequest"]):
+    def pending(self) -> "AccessRequestQuerySet":
+        return self.filter(status=AccessRequest.Status.PENDING)
+
+
+class AccessRequest(models.Model):
+    """An application for access to one mailbox, and the approver's decision on it (R17)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar på beslut")
+        APPROVED = "approved", _("Beviljad")
+        DENIED = "denied", _("Avslagen")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="access_requests")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    # The applicant, or an access approver applying on their behalf.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(_("nivå"), choices=AccessGrant.Level.choices)
+    justification = models.TextField(_("motivering"), max_length=2000)
+    requested_until = models.DateField(_("önskas till och med"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    risk_assessed = models.BooleanField(_("behovs- och riskanalys gjord"), default=False)
+    risk_note = models.TextField(_("behovs- och riskbedömning"), max_length=2000, blank=True)
+    decision_reason = models.CharField(_("motivering av beslutet"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.OneToOneField(
+        AccessGrant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="request",
+    )
+
+    objects = AccessRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "mailbox"],
+                condition=Q(status="pending"),
+                name="one_pending_request_per_user_and_mailbox",
+            ),
+        ]
+        verbose_name = _("behörighetsansökan")
+        verbose_name_plural = _("behörighetsansökningar")
+
+    def __str__(self) -> str:
+        return f"{self.applicant} → {self.mailbox} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class MonitoringRoutine(models.Model):
+    """A functional mailbox's local routine (R5, R24): who watches it, when, and who covers."""
+
+    mailbox = models.OneToOneField(Mailbox, on_delete=models.CASCADE, related_name="routine")
+    monitors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="monitored_mailboxes",
+        verbose_name=_("bevakare"),
+    )
+    check_times = models.CharField(_("bevakas klockan"), max_length=200, default="08:00 och 13:00")
+    emptied_by = models.CharField(_("tömmer gamla meddelanden"), max_length=300, blank=True)
+    holiday_cover = models.CharField(_("bevakning vid semester"), max_length=300, blank=True)
+    access_updated_by = models.CharField(
+        _("uppdaterar behörigheter när personal byts"), max_length=300, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("lokal rutin")
+        verbose_name_plural = _("lokala rutiner")
+
+    def __str__(self) -> str:
+        return f"Rutin {self.mailbox}"

@@ -1,8 +1,8 @@
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from accounts.models import User
-from mailboxes.models import AccessGrant, Mailbox
+from accounts.models import Employment, Role, User
+from mailboxes.models import AccessGrant, AccessRequest, Mailbox
 
 
 def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
@@ -32,6 +32,80 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
         .filter(pk=pk, grant_level__gte=level)
         .first()
     )
+    if mailbox is None:
+        raise Http404
+    return mailbox
+
+
+# Access administration (R17): every door raises 404 for those without the role.
+
+
+def require_approver(employment: Employment | None) -> Employment:
+    """The working employment if it carries the access-approver role; 404 otherwise."""
+    if employment is None or not employment.has_role(Role.ACCESS_APPROVER):
+        raise Http404
+    return employment
+
+
+def require_system_admin(user: User) -> None:
+    if not user.is_superuser:
+        raise Http404
+
+
+def pending_requests_for(employment: Employment) -> QuerySet[AccessRequest]:
+    return (
+        AccessRequest.objects.pending()
+        .filter(mailbox__organisation_id=employment.organisation_id)
+        .select_related("mailbox", "applicant", "requested_by")
+        .order_by("created_at")
+    )
+
+
+def get_request_for_approver(employment: Employment, pk: int) -> AccessRequest:
+    access_request = (
+        AccessRequest.objects.select_related(
+            "mailbox__organisation", "applicant", "requested_by", "decided_by"
+        )
+        .filter(pk=pk, mailbox__organisation_id=employment.organisation_id)
+        .first()
+    )
+    if access_request is None:
+        raise Http404
+    return access_request
+
+
+def grants_for_review(employment: Employment) -> QuerySet[AccessGrant]:
+    return (
+        AccessGrant.objects.current()
+        .filter(mailbox__organisation_id=employment.organisation_id, mailbox__kind="functional")
+        .select_related("mailbox", "user", "granted_by")
+        .order_by("mailbox__name", "user__last_name", "user__first_name")
+    )
+
+
+def get_grant_for_approver(employment: Employment, pk: int) -> AccessGrant:
+    grant = grants_for_review(employment).filter(pk=pk).first()
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def get_own_grant(user: User, pk: int) -> AccessGrant:
+    # Only functional mailboxes: a personal mailbox's grant belongs to it for good.
+    grant = (
+        AccessGrant.objects.current()
+        .filter(pk=pk, user=user, mailbox__kind="functional")
+        .select_related("mailbox__organisation")
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def get_mailbox_for_admin(user: User, pk: int) -> Mailbox:
+    require_system_admin(user)
+    mailbox = Mailbox.objects.functional().select_related("organisation").filter(pk=pk).first()
     if mailbox is None:
         raise Http404
     return mailbox

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
     "accounts.middleware.WorkingOrganisationMiddleware",
+    "accounts.middleware.ConfidentialityAgreementMiddleware",
     "accounts.middleware.NoStoreForAuthenticatedMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
 ]
@@ -218,6 +219,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # django-auditlog's own LogEntry keeps the change history (with the actor's e-mail as a snapshot).
 # Which models keep a change history is decided in code (audit/apps.py): never threads or
 # messages, whose patient numbers and bodies would otherwise live on in diffs for years.
+
+# Access review (R17): grants not used for this many days are flagged for the approvers.
+GRANT_REVIEW_DAYS = env_int("GRANT_REVIEW_DAYS", 90, minimum=1)
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Brevladan-demo-2026")
 

@@ -51,6 +51,8 @@ class World:
 
 
 def _persona(username: str, org: Organisation, mailbox: Mailbox | None, **kwargs) -> Persona:
+    # UserFactory records the acceptance of the current confidentiality agreement (R17), so
+    # personas pass the agreement gate; tests of the gate itself use UserFactory(agreement=False).
     employment = EmploymentFactory.create(user__username=username, organisation=org, **kwargs)
     if mailbox is not None:
         AccessGrantFactory.create(

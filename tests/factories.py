@@ -3,7 +3,8 @@ import itertools
 import factory
 from django.conf import settings
 
-from accounts.models import Employment, Organisation, Role, User
+from accounts.agreement import CURRENT_VERSION
+from accounts.models import AgreementAcceptance, Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, Mailbox
 
 _hsa = itertools.count(1)
@@ -26,11 +27,19 @@ class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
+        skip_postgeneration_save = True  # the agreement hook saves its own row
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = "Test"
     last_name = factory.Sequence(lambda n: f"Person{n}")
     password = factory.django.Password(settings.DEMO_PASSWORD)
+
+    @factory.post_generation
+    def agreement(obj: User, create: bool, extracted: bool | None, **kwargs) -> None:
+        """Users have accepted the current confidentiality agreement (R17) unless the test says
+        UserFactory(agreement=False)."""
+        if create and extracted is not False:
+            AgreementAcceptance.objects.get_or_create(user=obj, version=CURRENT_VERSION)
 
 
 class EmploymentFactory(factory.django.DjangoModelFactory[Employment]):

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts.models import Employment, Organisation, Role, User
+from accounts.agreement import CURRENT_VERSION
+from accounts.models import AgreementAcceptance, Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, AddressList, AddressListEntry, Mailbox
 from messenger import demo
 from messenger.categories import ensure_categories
@@ -142,6 +143,8 @@ class Command(BaseCommand):
             if created:
                 user.set_password(settings.DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+            # The demo users have read and accepted the confidentiality agreement (R17).
+            AgreementAcceptance.objects.get_or_create(user=user, version=CURRENT_VERSION)
             org = organisations[org_name]
             Employment.objects.get_or_create(
                 user=user,

@@ -1,0 +1,249 @@
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Employment, Organisation, Role, User
+from mailboxes.models import AccessGrant, AddressList, Mailbox
+
+# Swedish date formats also accept US m/d/Y (PITFALLS): ISO only.
+ISO_DATE = ["%Y-%m-%d"]
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name()} ({obj.username})"
+
+
+class _MailboxChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Mailbox) -> str:
+        return obj.name
+
+
+def _date_field(label: Any, help_text: Any = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=ISO_DATE,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=help_text,
+        error_messages={"invalid": _("Skriv datumet som ÅÅÅÅ-MM-DD.")},
+    )
+
+
+def _not_past(day: date | None) -> date | None:
+    if day is not None and day < timezone.localdate():
+        raise forms.ValidationError(_("Datumet har redan passerat. Välj i dag eller senare."))
+    return day
+
+
+class AccessRequestForm(forms.Form):
+    applicant = _PersonChoiceField(
+        label=_("Ansökan gäller"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Som behörighetsbeställare kan du ansöka åt en kollega."),
+    )
+    mailbox = _MailboxChoiceField(
+        label=_("Brevlåda"),
+        queryset=Mailbox.objects.active().functional(),
+        error_messages={"required": _("Välj en brevlåda.")},
+    )
+    level = forms.TypedChoiceField(
+        label=_("Behörighet"),
+        choices=AccessGrant.Level.choices,
+        coerce=int,
+        initial=AccessGrant.Level.READ,
+        widget=forms.RadioSelect,
+    )
+    justification = forms.CharField(
+        label=_("Motivering"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Varför behöver personen behörigheten i sitt arbete? Skriv inga patientuppgifter."
+        ),
+        error_messages={"required": _("Motivera varför behörigheten behövs.")},
+    )
+    requested_until = _date_field(
+        _("Behövs till och med"), _("Lämna tomt om behovet inte har något slutdatum.")
+    )
+
+    def __init__(self, *args: Any, user: User, employment: Employment | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if employment is not None and employment.has_role(Role.ACCESS_APPROVER):
+            field = self.fields["applicant"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = User.objects.filter(
+                employments__in=Employment.objects.active().filter(
+                    organisation_id=employment.organisation_id
+                ),
+                is_active=True,
+            ).order_by("last_name", "first_name")
+            field.empty_label = _("Mig själv")
+        else:
+            del self.fields["applicant"]
+
+    def clean_requested_until(self) -> date | None:
+        return _not_past(self.cleaned_data.get("requested_until"))
+
+    def chosen_applicant(self) -> User:
+        return self.cleaned_data.get("applicant") or self.user
+
+
+class DecisionForm(forms.Form):
+    risk_assessed = forms.BooleanField(
+        label=_(
+            "Jag har gjort en behovs- och riskanalys: personen behöver behörigheten i sitt "
+            "arbete och riskerna är bedömda."
+        ),
+        error_messages={"required": _("Bekräfta att behovs- och riskanalysen är gjord.")},
+    )
+    risk_note = forms.CharField(
+        label=_("Behovs- och riskbedömning"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Skriv behovs- och riskbedömningen.")},
+    )
+    reason = forms.CharField(
+        label=_("Motivering av beslutet"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Motivera beslutet.")},
+    )
+    valid_until = _date_field(
+        _("Behörigheten gäller till och med"), _("Lämna tomt för en behörighet utan slutdatum.")
+    )
+
+    def clean_valid_until(self) -> date | None:
+        return _not_past(self.cleaned_data.get("valid_until"))
+
+
+class GrantEndForm(forms.Form):
+    NOW = "now"
+    DATE = "date"
+    when = forms.ChoiceField(
+        label=_("När"),
+        choices=[(NOW, _("Direkt")), (DATE, _("Från och med ett datum"))],
+        initial=NOW,
+        widget=forms.RadioSelect,
+    )
+    from_date = _date_field(_("Datum"), _("Behörigheten upphör när detta datum börjar."))
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Ange varför behörigheten avslutas.")},
+    )
+
+    def clean_from_date(self) -> date | None:
+        return _not_past(self.cleaned_data.get("from_date"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        missing = cleaned.get("when") == self.DATE and not cleaned.get("from_date")
+        if missing and "from_date" not in self.errors:
+            self.add_error("from_date", _("Välj datumet då behörigheten ska upphöra."))
+        if cleaned.get("when") == self.NOW:
+            cleaned["from_date"] = None
+        return cleaned
+
+
+class _OrganisationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Organisation) -> str:
+        return obj.name
+
+
+class MailboxForm(forms.Form):
+    organisation = _OrganisationChoiceField(
+        label=_("Organisation som äger brevlådan"),
+        queryset=Organisation.objects.all(),
+        error_messages={"required": _("Välj organisation.")},
+    )
+    name = forms.CharField(
+        label=_("Namn"),
+        max_length=200,
+        help_text=_("Vårdcentraler: ”Vc Ort Allmänmedicinska mottagningen (FBL)”."),
+        error_messages={"required": _("Ange brevlådans namn.")},
+    )
+    hsa_id = forms.CharField(label=_("HSA-id"), max_length=31, required=False)
+    phone = forms.CharField(label=_("Telefon"), max_length=40, required=False)
+
+
+class MailboxEditForm(MailboxForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The owning organisation is fixed once the mailbox exists.
+        del self.fields["organisation"]
+
+
+def _display_name(user: User) -> str:
+    return user.display_name()
+
+
+class RoutineForm(forms.Form):
+    monitors = forms.ModelMultipleChoiceField(
+        label=_("Bevakare"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Utsedda att bevaka brevlådan varje förmiddag och eftermiddag."),
+    )
+    check_times = forms.CharField(
+        label=_("Bevakas klockan"),
+        max_length=200,
+        error_messages={"required": _("Ange när brevlådan bevakas.")},
+    )
+    emptied_by = forms.CharField(
+        label=_("Tömmer gamla meddelanden"), max_length=300, required=False
+    )
+    holiday_cover = forms.CharField(
+        label=_("Bevakning vid semester"), max_length=300, required=False
+    )
+    access_updated_by = forms.CharField(
+        label=_("Uppdaterar behörigheter när personal byts"), max_length=300, required=False
+    )
+
+    def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["monitors"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = User.objects.filter(
+            pk__in=AccessGrant.objects.current().filter(mailbox=mailbox).values("user_id")
+        ).order_by("last_name", "first_name")
+        field.label_from_instance = _display_name  # type: ignore[method-assign,assignment]
+
+
+class MailboxCloseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Jag förstår att brevlådan stängs för alltid och inte kan öppnas igen."),
+        error_messages={"required": _("Bekräfta att brevlådan ska stängas för alltid.")},
+    )
+    reason = forms.CharField(
+        label=_("Skäl"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Ange varför brevlådan stängs.")},
+    )
+
+
+class AddressListAddForm(forms.Form):
+    mailbox = _MailboxChoiceField(
+        label=_("Lägg till brevlåda"),
+        queryset=Mailbox.objects.none(),
+        error_messages={"required": _("Välj en brevlåda.")},
+    )
+
+    def __init__(self, *args: Any, address_list: AddressList, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["mailbox"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            Mailbox.objects.active()
+            .functional()
+            .filter(organisation__kind=Organisation.Kind.HEALTH_CENTRE)
+            .exclude(pk__in=address_list.entries.values("mailbox_id"))
+        )

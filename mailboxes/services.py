@@ -1,0 +1,560 @@
+"""Writes for access administration and mailbox administration (R5, R14, R17, R24).
+
+Every service refuses bad input with a ValidationError in Swedish and changes nothing, and writes
+its access-log row (Action.ADMIN: who, when, what, why) in the same transaction. django-auditlog
+keeps the field-by-field history of the same rows.
+"""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Employment, Notification, Organisation, Role, User
+from audit.models import AccessLog
+from audit.services import access_log
+from mailboxes.models import (
+    AccessGrant,
+    AccessRequest,
+    AddressList,
+    AddressListEntry,
+    Mailbox,
+    MonitoringRoutine,
+)
+
+HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
+
+
+def _refuse(message: str, code: str) -> ValidationError:
+    return ValidationError(message, code=code)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _check_not_past(day: date | None) -> None:
+    if day is not None and day < timezone.localdate():
+        raise _refuse(_("Datumet har redan passerat. Välj i dag eller ett senare datum."), "past")
+
+
+def is_approver_for(employment: Employment | None, mailbox: Mailbox) -> bool:
+    """An access approver of the mailbox's owning organisation, working there right now."""
+    return (
+        employment is not None
+        and employment.ended_at is None
+        and employment.organisation_id == mailbox.organisation_id
+        and employment.has_role(Role.ACCESS_APPROVER)
+    )
+
+
+def _require_system_admin(actor: User) -> None:
+    if not actor.is_superuser:
+        raise _refuse(_("Bara systemförvaltare får ändra brevlådor."), "forbidden")
+
+
+def _level_label(level: int) -> str:
+    return str(AccessGrant.Level(level).label)
+
+
+# Access requests and grants (R17)
+
+
+@transaction.atomic
+def access_request_create(
+    *,
+    applicant: User,
+    requested_by: User,
+    requested_by_employment: Employment | None,
+    mailbox: Mailbox,
+    level: int,
+    justification: str,
+    requested_until: date | None = None,
+) -> AccessRequest:
+    """Apply for access to a functional mailbox, for oneself or (as an approver) for a colleague."""
+    # Locked so a mailbox being closed at the same moment cannot slip a request in.
+    mailbox = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
+    if mailbox.is_closed:
+        raise _refuse(_("Brevlådan är stängd och kan inte få nya behörigheter."), "closed")
+    if not mailbox.is_functional:
+        raise _refuse(_("Behörighet söks bara till funktionsbrevlådor."), "not_functional")
+    if applicant.pk != requested_by.pk:
+        on_behalf_allowed = (
+            requested_by_employment is not None
+            and requested_by_employment.has_role(Role.ACCESS_APPROVER)
+            and Employment.objects.active()
+            .filter(user=applicant, organisation_id=requested_by_employment.organisation_id)
+            .exists()
+        )
+        if not on_behalf_allowed:
+            raise _refuse(
+                _(
+                    "Bara en behörighetsbeställare kan ansöka åt någon annan, och bara åt "
+                    "personer i den egna organisationen."
+                ),
+                "forbidden",
+            )
+    if level not in AccessGrant.Level.values:
+        raise _refuse(_("Välj en behörighetsnivå."), "level")
+    if not justification.strip():
+        raise _refuse(_("Motivera varför behörigheten behövs."), "justification")
+    _check_not_past(requested_until)
+    if AccessRequest.objects.pending().filter(applicant=applicant, mailbox=mailbox).exists():
+        raise _refuse(
+            _("Det finns redan en ansökan om behörighet till brevlådan som väntar på beslut."),
+            "duplicate",
+        )
+    access_request = AccessRequest.objects.create(
+        mailbox=mailbox,
+        applicant=applicant,
+        requested_by=requested_by,
+        level=level,
+        justification=justification.strip(),
+        requested_until=requested_until,
+    )
+    on_behalf = "" if applicant.pk == requested_by.pk else " (ansökt av behörighetsbeställare)"
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=requested_by,
+        organisation_name=mailbox.organisation.name,
+        mailbox_name=mailbox.name,
+        detail=(
+            f"Ansökan {access_request.pk} om behörighet {_level_label(level)} för "
+            f"{applicant.display_name()}{on_behalf}. Motivering: {justification.strip()}"
+        ),
+    )
+    return access_request
+
+
+def _lock_for_decision(
+    access_request: AccessRequest, approver: User, approver_employment: Employment | None
+) -> AccessRequest:
+    locked = (
+        AccessRequest.objects.select_for_update(of=("self",))
+        .select_related("mailbox__organisation", "applicant")
+        .get(pk=access_request.pk)
+    )
+    if not locked.is_pending:
+        raise _refuse(_("Ansökan är redan beslutad."), "decided")
+    if locked.applicant_id == approver.pk:
+        raise _refuse(_("Du kan inte besluta om din egen ansökan."), "own")
+    if not is_approver_for(approver_employment, locked.mailbox):
+        raise _refuse(
+            _(
+                "Du kan bara besluta om behörighet till brevlådor som tillhör organisationen "
+                "där du är behörighetsbeställare."
+            ),
+            "other_organisation",
+        )
+    return locked
+
+
+def _check_assessment(risk_assessed: bool, risk_note: str, reason: str) -> None:
+    if not risk_assessed or not risk_note.strip():
+        raise _refuse(
+            _("Gör behovs- och riskanalysen och skriv bedömningen innan du beslutar."),
+            "risk",
+        )
+    if not reason.strip():
+        raise _refuse(_("Motivera beslutet."), "reason")
+
+
+@transaction.atomic
+def access_request_approve(
+    *,
+    access_request: AccessRequest,
+    approver: User,
+    approver_employment: Employment | None,
+    risk_assessed: bool,
+    risk_note: str,
+    reason: str,
+    valid_until: date | None = None,
+) -> AccessGrant:
+    """Grant the access applied for, after the needs-and-risk assessment (R17)."""
+    locked = _lock_for_decision(access_request, approver, approver_employment)
+    _check_assessment(risk_assessed, risk_note, reason)
+    mailbox = Mailbox.objects.select_for_update().get(pk=locked.mailbox_id)
+    if mailbox.is_closed:
+        raise _refuse(_("Brevlådan är stängd och kan inte få nya behörigheter."), "closed")
+    _check_not_past(valid_until)
+    now = timezone.now()
+    # One open grant per user and mailbox: an earlier one (lapsed or of another level) is
+    # replaced by the new decision.
+    previous = (
+        AccessGrant.objects.select_for_update()
+        .filter(user=locked.applicant, mailbox=mailbox, ended_at__isnull=True)
+        .first()
+    )
+    if previous is not None:
+        previous.ended_at = now
+        previous.ended_by = approver
+        previous.end_reason = f"Ersatt av beslut om ansökan {locked.pk}"
+        previous.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    grant = AccessGrant.objects.create(
+        user=locked.applicant,
+        mailbox=mailbox,
+        level=locked.level,
+        valid_from=now,
+        valid_until=_start_of(valid_until + timedelta(days=1)) if valid_until else None,
+        granted_by=approver,
+    )
+    locked.status = AccessRequest.Status.APPROVED
+    locked.risk_assessed = True
+    locked.risk_note = risk_note.strip()
+    locked.decision_reason = reason.strip()
+    locked.decided_by = approver
+    locked.decided_at = now
+    locked.grant = grant
+    locked.save(
+        update_fields=[
+            "status",
+            "risk_assessed",
+            "risk_note",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+            "grant",
+        ]
+    )
+    until = f" till och med {valid_until:%Y-%m-%d}" if valid_until else ""
+    Notification.objects.create(
+        user=locked.applicant,
+        text=_("Din ansökan om behörighet till %(mailbox)s är beviljad%(until)s.")
+        % {"mailbox": mailbox.name, "until": until},
+    )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=approver,
+        organisation_name=mailbox.organisation.name,
+        mailbox_name=mailbox.name,
+        detail=(
+            f"Beviljade ansökan {locked.pk}: {_level_label(locked.level)} för "
+            f"{locked.applicant.display_name()}{until}. Skäl: {reason.strip()}"
+        ),
+    )
+    return grant
+
+
+@transaction.atomic
+def access_request_deny(
+    *,
+    access_request: AccessRequest,
+    approver: User,
+    approver_employment: Employment | None,
+    risk_assessed: bool,
+    risk_note: str,
+    reason: str,
+) -> AccessRequest:
+    locked = _lock_for_decision(access_request, approver, approver_employment)
+    _check_assessment(risk_assessed, risk_note, reason)
+    locked.status = AccessRequest.Status.DENIED
+    locked.risk_assessed = True
+    locked.risk_note = risk_note.strip()
+    locked.decision_reason = reason.strip()
+    locked.decided_by = approver
+    locked.decided_at = timezone.now()
+    locked.save(
+        update_fields=[
+            "status",
+            "risk_assessed",
+            "risk_note",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
+        ]
+    )
+    Notification.objects.create(
+        user=locked.applicant,
+        text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: %(reason)s")
+        % {"mailbox": locked.mailbox.name, "reason": reason.strip()[:150]},
+    )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=approver,
+        organisation_name=locked.mailbox.organisation.name,
+        mailbox_name=locked.mailbox.name,
+        detail=(
+            f"Avslog ansökan {locked.pk} från {locked.applicant.display_name()}. "
+            f"Skäl: {reason.strip()}"
+        ),
+    )
+    return locked
+
+
+@transaction.atomic
+def grant_end(
+    *,
+    grant: AccessGrant,
+    actor: User,
+    actor_employment: Employment | None,
+    reason: str,
+    from_date: date | None = None,
+) -> AccessGrant:
+    """End a grant at once, or from the start of `from_date` (R17, R24).
+
+    The grant holder may give up their own; otherwise only an access approver of the mailbox's
+    organisation may end it. Takes effect on the very next request.
+    """
+    locked = (
+        AccessGrant.objects.select_for_update(of=("self",))
+        .select_related("mailbox__organisation", "user")
+        .get(pk=grant.pk)
+    )
+    if not locked.is_current():
+        raise _refuse(_("Behörigheten är redan avslutad."), "ended")
+    own = locked.user_id == actor.pk
+    if not own and not is_approver_for(actor_employment, locked.mailbox):
+        raise _refuse(
+            _(
+                "Du kan bara avsluta behörigheter till brevlådor som tillhör organisationen där "
+                "du är behörighetsbeställare."
+            ),
+            "other_organisation",
+        )
+    reason = reason.strip() or (_("Lämnade själv tillbaka behörigheten") if own else "")
+    if not reason:
+        raise _refuse(_("Ange varför behörigheten avslutas."), "reason")
+    _check_not_past(from_date)
+    now = timezone.now()
+    locked.ended_by = actor
+    locked.end_reason = reason
+    if from_date is None or from_date <= timezone.localdate():
+        locked.ended_at = now
+        when = "direkt"
+        locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    else:
+        locked.valid_until = _start_of(from_date)
+        when = f"från och med {from_date:%Y-%m-%d}"
+        locked.save(update_fields=["valid_until", "ended_by", "end_reason"])
+    if not own:
+        Notification.objects.create(
+            user=locked.user,
+            text=_("Din behörighet till %(mailbox)s avslutas %(when)s.")
+            % {"mailbox": locked.mailbox.name, "when": when},
+        )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=locked.mailbox.organisation.name,
+        mailbox_name=locked.mailbox.name,
+        detail=(
+            f"Avslutade behörighet {_level_label(locked.level)} för "
+            f"{locked.user.display_name()} {when}. Skäl: {reason}"
+        ),
+    )
+    return locked
+
+
+# Mailbox administration (R5, R14, R24): system administrators only
+
+
+def functional_mailbox_name_error(name: str, organisation: Organisation) -> str | None:
+    """R2: health centres' mailboxes are named `Vc XX Allmänmedicinska mottagningen (FBL)`."""
+    if organisation.is_health_centre and not HEALTH_CENTRE_NAME.match(name):
+        return _("En vårdcentrals brevlåda heter ”Vc Ort Allmänmedicinska mottagningen (FBL)”.")
+    if not name.endswith("(FBL)"):
+        return _("En funktionsbrevlådas namn slutar med ”(FBL)”.")
+    return None
+
+
+def _check_name(name: str, organisation: Organisation) -> None:
+    error = functional_mailbox_name_error(name, organisation)
+    if error:
+        raise ValidationError({"name": error})
+
+
+def _check_hsa_id_free(hsa_id: str, mailbox_pk: int | None = None) -> None:
+    # The database constraint's own message names the constraint, not the problem.
+    taken = Mailbox.objects.filter(hsa_id=hsa_id)
+    if mailbox_pk is not None:
+        taken = taken.exclude(pk=mailbox_pk)
+    if hsa_id and taken.exists():
+        raise ValidationError({"hsa_id": _("HSA-id:t används redan av en annan brevlåda.")})
+
+
+@transaction.atomic
+def mailbox_create(
+    *, actor: User, organisation: Organisation, name: str, hsa_id: str, phone: str
+) -> Mailbox:
+    _require_system_admin(actor)
+    _check_name(name, organisation)
+    _check_hsa_id_free(hsa_id)
+    mailbox = Mailbox(
+        kind=Mailbox.Kind.FUNCTIONAL,
+        organisation=organisation,
+        name=name,
+        hsa_id=hsa_id,
+        phone=phone,
+    )
+    mailbox.full_clean()
+    mailbox.save()
+    MonitoringRoutine.objects.create(mailbox=mailbox)
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=organisation.name,
+        mailbox_name=name,
+        detail=f"Skapade funktionsbrevlådan {name} (HSA-id {hsa_id or 'saknas'})",
+    )
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, phone: str) -> Mailbox:
+    _require_system_admin(actor)
+    locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
+    if locked.is_closed:
+        raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
+    if locked.is_functional:
+        _check_name(name, locked.organisation)
+    _check_hsa_id_free(hsa_id, locked.pk)
+    old_name = locked.name
+    locked.name, locked.hsa_id, locked.phone = name, hsa_id, phone
+    locked.full_clean()
+    locked.save(update_fields=["name", "hsa_id", "phone"])
+    renamed = f" (tidigare {old_name})" if old_name != name else ""
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=locked.organisation.name,
+        mailbox_name=name,
+        detail=f"Ändrade brevlådans uppgifter{renamed}",
+    )
+    return locked
+
+
+@transaction.atomic
+def routine_update(
+    *,
+    actor: User,
+    mailbox: Mailbox,
+    monitors: list[User],
+    check_times: str,
+    emptied_by: str,
+    holiday_cover: str,
+    access_updated_by: str,
+) -> MonitoringRoutine:
+    """The mailbox's local routine (R5, R24). Monitors must hold a current grant on it."""
+    _require_system_admin(actor)
+    locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
+    if locked.is_closed:
+        raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
+    holders = set(
+        AccessGrant.objects.current().filter(mailbox=locked).values_list("user_id", flat=True)
+    )
+    if any(user.pk not in holders for user in monitors):
+        raise _refuse(_("Bevakare måste ha behörighet till brevlådan."), "monitor")
+    if not check_times.strip():
+        raise _refuse(_("Ange när brevlådan bevakas, till exempel 08:00 och 13:00."), "times")
+    routine, _created = MonitoringRoutine.objects.get_or_create(mailbox=locked)
+    routine.check_times = check_times.strip()
+    routine.emptied_by = emptied_by.strip()
+    routine.holiday_cover = holiday_cover.strip()
+    routine.access_updated_by = access_updated_by.strip()
+    routine.save()
+    routine.monitors.set(monitors)
+    names = ", ".join(sorted(u.display_name() for u in monitors)) or "inga"
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=locked.organisation.name,
+        mailbox_name=locked.name,
+        detail=f"Ändrade lokal rutin. Bevakare: {names}; bevakas {routine.check_times}",
+    )
+    return routine
+
+
+@transaction.atomic
+def mailbox_close(*, actor: User, mailbox: Mailbox, reason: str) -> Mailbox:
+    """Close a functional mailbox for good (R14). It receives nothing more; grant holders keep
+    reading its content until the purge. Pending requests are denied, preset lists drop it."""
+    _require_system_admin(actor)
+    locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
+    if locked.is_closed:
+        raise _refuse(_("Brevlådan är redan stängd."), "closed")
+    if not reason.strip():
+        raise _refuse(_("Ange varför brevlådan stängs."), "reason")
+    now = timezone.now()
+    locked.closed_at = now
+    locked.save(update_fields=["closed_at"])
+    pending = list(
+        AccessRequest.objects.pending().filter(mailbox=locked).select_related("applicant")
+    )
+    for access_request in pending:
+        access_request.status = AccessRequest.Status.DENIED
+        access_request.decision_reason = "Brevlådan är stängd"
+        access_request.decided_by = actor
+        access_request.decided_at = now
+        access_request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+    Notification.objects.bulk_create(
+        Notification(
+            user=r.applicant,
+            text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: brevlådan är stängd.")
+            % {"mailbox": locked.name},
+        )
+        for r in pending
+    )
+    # Deleted one by one so django-auditlog records each removal.
+    for entry in AddressListEntry.objects.filter(mailbox=locked):
+        entry.delete()
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=locked.organisation.name,
+        mailbox_name=locked.name,
+        detail=f"Stängde brevlådan permanent. Skäl: {reason.strip()}",
+    )
+    return locked
+
+
+@transaction.atomic
+def address_list_add(*, actor: User, address_list: AddressList, mailbox: Mailbox) -> None:
+    """Put a health centre's functional mailbox on a municipality's preset list (R3)."""
+    _require_system_admin(actor)
+    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    if locked.is_closed or not locked.is_functional:
+        raise _refuse(_("Bara öppna funktionsbrevlådor kan stå på en förvalslista."), "closed")
+    if AddressListEntry.objects.filter(address_list=address_list, mailbox=locked).exists():
+        raise _refuse(_("Brevlådan finns redan på förvalslistan."), "duplicate")
+    last = address_list.entries.order_by("-position").values_list("position", flat=True).first()
+    AddressListEntry.objects.create(
+        address_list=address_list, mailbox=locked, position=(last or 0) + 1
+    )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=address_list.organisation.name,
+        mailbox_name=locked.name,
+        detail=f"Lade till {locked.name} på förvalslistan",
+    )
+
+
+@transaction.atomic
+def address_list_remove(*, actor: User, entry: AddressListEntry) -> None:
+    _require_system_admin(actor)
+    organisation_name = entry.address_list.organisation.name
+    mailbox_name = entry.mailbox.name
+    entry.delete()
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=organisation_name,
+        mailbox_name=mailbox_name,
+        detail=f"Tog bort {mailbox_name} från förvalslistan",
+    )
+
+
+def grant_mark_used(*, user: User, mailbox: Mailbox) -> None:
+    """Note that the user used their grant on the mailbox, for the access review (R17).
+
+    One UPDATE, at most once an hour per grant, so it is cheap enough for every mailbox view.
+    Not audited: it is bookkeeping, and the read itself is in the access log.
+    """
+    now = timezone.now()
+    AccessGrant.objects.current().filter(user=user, mailbox=mailbox).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(hours=1))
+    ).update(last_used_at=now)

@@ -1,0 +1,199 @@
+"""Mailbox administration for system administrators (R3, R5, R14, R24). Others get 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AppRequest
+from accounts.models import Organisation
+from mailboxes.forms import (
+    AddressListAddForm,
+    MailboxCloseForm,
+    MailboxEditForm,
+    MailboxForm,
+    RoutineForm,
+)
+from mailboxes.models import AddressList, AddressListEntry, Mailbox, MonitoringRoutine
+from mailboxes.selectors import get_mailbox_for_admin, require_system_admin
+from mailboxes.services import (
+    address_list_add,
+    address_list_remove,
+    mailbox_close,
+    mailbox_create,
+    mailbox_update,
+    routine_update,
+)
+
+
+@login_required
+@require_GET
+def mailbox_list(request: AppRequest) -> HttpResponse:
+    require_system_admin(request.user)
+    mailboxes = Mailbox.objects.functional().select_related("organisation")
+    return render(request, "mailboxes/admin_mailboxes.html", {"mailboxes": mailboxes})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_new(request: AppRequest) -> HttpResponse:
+    require_system_admin(request.user)
+    form = MailboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = mailbox_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Brevlådan %(name)s är skapad.") % {"name": mailbox.name})
+            return HttpResponseRedirect(reverse("mailboxes:admin_mailbox", args=[mailbox.pk]))
+    return render(request, "mailboxes/mailbox_new.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request: AppRequest, pk: int) -> HttpResponse:
+    mailbox = get_mailbox_for_admin(request.user, pk)
+    routine = MonitoringRoutine.objects.filter(mailbox=mailbox).first()
+    if request.method == "POST":
+        if mailbox.is_closed:
+            raise Http404
+        form = MailboxEditForm(request.POST)
+        if form.is_valid():
+            try:
+                mailbox_update(actor=request.user, mailbox=mailbox, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Brevlådans uppgifter är sparade."))
+                return HttpResponseRedirect(reverse("mailboxes:admin_mailbox", args=[pk]))
+    else:
+        form = MailboxEditForm(
+            initial={"name": mailbox.name, "hsa_id": mailbox.hsa_id, "phone": mailbox.phone}
+        )
+    return render(
+        request,
+        "mailboxes/mailbox_edit.html",
+        {"mailbox": mailbox, "form": form, "routine": routine},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
+    mailbox = get_mailbox_for_admin(request.user, pk)
+    if mailbox.is_closed:
+        raise Http404
+    routine, _created = MonitoringRoutine.objects.get_or_create(mailbox=mailbox)
+    initial = {
+        "monitors": list(routine.monitors.all()),
+        "check_times": routine.check_times,
+        "emptied_by": routine.emptied_by,
+        "holiday_cover": routine.holiday_cover,
+        "access_updated_by": routine.access_updated_by,
+    }
+    form = RoutineForm(request.POST or None, initial=initial, mailbox=mailbox)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            routine_update(
+                actor=request.user,
+                mailbox=mailbox,
+                monitors=list(data["monitors"]),
+                check_times=data["check_times"],
+                emptied_by=data["emptied_by"],
+                holiday_cover=data["holiday_cover"],
+                access_updated_by=data["access_updated_by"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Den lokala rutinen är sparad."))
+            return HttpResponseRedirect(reverse("mailboxes:admin_mailbox", args=[pk]))
+    return render(request, "mailboxes/routine_form.html", {"mailbox": mailbox, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_close_view(request: AppRequest, pk: int) -> HttpResponse:
+    mailbox = get_mailbox_for_admin(request.user, pk)
+    if mailbox.is_closed:
+        raise Http404
+    form = MailboxCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox_close(actor=request.user, mailbox=mailbox, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Brevlådan %(name)s är stängd för alltid.") % {"name": mailbox.name}
+            )
+            return HttpResponseRedirect(reverse("mailboxes:admin_mailbox", args=[pk]))
+    return render(request, "mailboxes/mailbox_close.html", {"mailbox": mailbox, "form": form})
+
+
+@login_required
+@require_GET
+def address_lists(request: AppRequest) -> HttpResponse:
+    require_system_admin(request.user)
+    municipalities = Organisation.objects.filter(kind=Organisation.Kind.MUNICIPALITY)
+    return render(request, "mailboxes/address_lists.html", {"municipalities": municipalities})
+
+
+def _address_list_for_admin(request: AppRequest, organisation_id: int) -> AddressList:
+    require_system_admin(request.user)
+    organisation = Organisation.objects.filter(
+        pk=organisation_id, kind=Organisation.Kind.MUNICIPALITY
+    ).first()
+    if organisation is None:
+        raise Http404
+    address_list, _created = AddressList.objects.get_or_create(organisation=organisation)
+    return address_list
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_list_edit(request: AppRequest, organisation_id: int) -> HttpResponse:
+    address_list = _address_list_for_admin(request, organisation_id)
+    form = AddressListAddForm(request.POST or None, address_list=address_list)
+    if request.method == "POST" and form.is_valid():
+        try:
+            address_list_add(
+                actor=request.user, address_list=address_list, mailbox=form.cleaned_data["mailbox"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Brevlådan är tillagd på förvalslistan."))
+            return HttpResponseRedirect(
+                reverse("mailboxes:admin_address_list", args=[organisation_id])
+            )
+    entries = address_list.entries.select_related("mailbox")
+    return render(
+        request,
+        "mailboxes/address_list_edit.html",
+        {"address_list": address_list, "entries": entries, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def address_list_entry_remove(request: AppRequest, organisation_id: int, pk: int) -> HttpResponse:
+    address_list = _address_list_for_admin(request, organisation_id)
+    entry = (
+        AddressListEntry.objects.select_related("mailbox", "address_list__organisation")
+        .filter(pk=pk, address_list=address_list)
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    address_list_remove(actor=request.user, entry=entry)
+    messages.success(
+        request, _("%(name)s är borttagen från förvalslistan.") % {"name": entry.mailbox.name}
+    )
+    return HttpResponseRedirect(reverse("mailboxes:admin_address_list", args=[organisation_id]))

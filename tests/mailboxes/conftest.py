@@ -1,0 +1,57 @@
+import pytest
+from django.test import Client
+
+from accounts.models import Organisation, Role
+from mailboxes.models import AccessGrant, AccessRequest, Mailbox
+from mailboxes.services import access_request_create
+from tests.conftest import Persona
+from tests.factories import EmploymentFactory, OrganisationFactory, UserFactory
+
+
+def apply(
+    persona: Persona, mailbox: Mailbox, level: int = AccessGrant.Level.READ, **kwargs
+) -> AccessRequest:
+    """The persona applies for access to the mailbox for themself, through the real service."""
+    return access_request_create(
+        applicant=persona.user,
+        requested_by=persona.user,
+        requested_by_employment=persona.employment,
+        mailbox=mailbox,
+        level=level,
+        justification=kwargs.pop("justification", "Arbetar i hemsjukvården i området"),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def sysadmin(world) -> Persona:
+    region = OrganisationFactory.create(
+        name="Region Värmland Förvaltning", kind=Organisation.Kind.REGION_UNIT
+    )
+    employment = EmploymentFactory.create(
+        user=UserFactory.create(username="t_admin", is_superuser=True, is_staff=True),
+        organisation=region,
+        roles=[Role.STAFF, Role.SUPERUSER],
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=None)
+
+
+@pytest.fixture
+def arvika_approver(world) -> Persona:
+    employment = EmploymentFactory.create(
+        user__username="t_arvid",
+        organisation=world.arvika,
+        roles=[Role.STAFF, Role.ACCESS_APPROVER],
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=None)
+
+
+@pytest.fixture
+def applicant(world) -> Persona:
+    """A new Karlstad nurse without any grant yet."""
+    employment = EmploymentFactory.create(user__username="t_greta", organisation=world.karlstad)
+    return Persona(user=employment.user, employment=employment, mailbox=None)
+
+
+def anonymous() -> Client:
+    return Client()
