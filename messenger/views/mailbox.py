@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from mailboxes.models import AccessGrant
 from mailboxes.selectors import get_mailbox_for_user, grant_level
+from mailboxes.services import grant_mark_used
 from messenger.forms import SearchForm
 from messenger.models import Delivery
 from messenger.selectors import (
@@ -25,6 +26,7 @@ from messenger.services import trash_empty
 @vary_on_headers("HX-Request")
 def folder(request: AppRequest, pk: int) -> HttpResponse:
     box = get_mailbox_for_user(request.user, pk)
+    grant_mark_used(user=request.user, mailbox=box)
     slug = request.GET.get("mapp", "inkorg")
     current = FOLDER_SLUGS.get(slug, Delivery.Folder.INBOX)
     page = folder_page(box, current, request.GET.get("efter", ""))

@@ -11,6 +11,7 @@ from accounts.http import AppRequest
 from audit.models import AccessLog
 from mailboxes.models import AccessGrant
 from mailboxes.selectors import grant_level
+from mailboxes.services import grant_mark_used
 from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
 from messenger.models import Delivery
 from messenger.selectors import (
@@ -87,6 +88,7 @@ def _back_to_thread(delivery: Delivery) -> HttpResponse:
 def thread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.VIEW_THREAD)
     delivery_open(user=request.user, delivery=delivery)
+    grant_mark_used(user=request.user, mailbox=delivery.mailbox)
     return _render_thread(request, delivery)
 
 

@@ -109,3 +109,13 @@ def test_a_garbled_cursor_shows_the_first_page(world, thread):
     response = world.hc_nurse.client().get(url, {"efter": "inte-en-markör"})
     assert response.status_code == 200
     assert thread.subject in response.content.decode()
+
+
+def test_opening_the_mailbox_records_the_grants_last_use(world):
+    from mailboxes.models import AccessGrant
+
+    grant = AccessGrant.objects.get(user=world.hc_nurse.user, mailbox=world.gripen_fbl)
+    assert grant.last_used_at is None
+    world.hc_nurse.client().get(reverse("messenger:mailbox", args=[world.gripen_fbl.pk]))
+    grant.refresh_from_db()
+    assert grant.last_used_at is not None

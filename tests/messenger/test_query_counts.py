@@ -68,11 +68,13 @@ def test_hot_views_do_not_grow_with_the_mailbox(world, categories):
     # Each: session, user, employments, [view's queries], session save (savepoint, update,
     # release), and the navigation's mailboxes with unread counts.
     assert few == {
-        # + mailbox with grant level, one page of deliveries with threads and categories
-        "inbox": 9,
+        # + mailbox with grant level, grant's last use (one UPDATE), one page of deliveries
+        #   with threads and categories
+        "inbox": 10,
         # + delivery with thread and grant level, access-log insert, mark read (savepoint,
-        #   update, release), messages, links, link ledgers, history, holders
-        "thread": 17,
+        #   update, release), grant's last use (one UPDATE), messages, links, link ledgers,
+        #   history, holders
+        "thread": 18,
         # + mailbox with grant level, preset list, categories for the select
         "compose": 10,
         # + mailbox with grant level, results, access-log insert, categories for the select
