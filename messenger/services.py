@@ -1,5 +1,6 @@
 """Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -66,6 +67,24 @@ def _already_sent(client_token: UUID | None) -> Message | None:
     return Message.objects.select_related("thread").filter(client_token=client_token).first()
 
 
+def _send_once(client_token: UUID | None, send: Callable[[], Message]) -> Message:
+    """Run `send` unless a message with this form token exists; then return that one instead.
+
+    Two identical posts racing past the first check meet the token's unique constraint: the
+    loser's transaction rolls back and it returns the winner's message.
+    """
+    earlier = _already_sent(client_token)
+    if earlier is not None:
+        return earlier
+    try:
+        return send()
+    except IntegrityError:
+        earlier = _already_sent(client_token)
+        if earlier is None:
+            raise
+        return earlier
+
+
 def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
     if recipient.is_closed:
         # R14: a closed mailbox receives nothing.
@@ -96,14 +115,16 @@ def thread_start(
 
     A form posted twice with the same token sends once: the second call returns the first thread.
     """
+    # A re-post returns the first thread even if the recipient has closed since.
     earlier = _already_sent(client_token)
     if earlier is not None:
         return earlier.thread
     _check_recipient(recipient_mailbox, sender_mailbox)
     if sender_mailbox.is_closed:
         raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
-    try:
-        return _thread_start(
+    first = _send_once(
+        client_token,
+        lambda: _thread_start(
             author=author,
             employment=employment,
             sender_mailbox=sender_mailbox,
@@ -113,13 +134,9 @@ def thread_start(
             patient_id=patient_id,
             body=body,
             client_token=client_token,
-        )
-    except IntegrityError:
-        # Two identical posts raced past the check above: the other one won.
-        earlier = _already_sent(client_token)
-        if earlier is None:
-            raise
-        return earlier.thread
+        ),
+    )
+    return first.thread
 
 
 @transaction.atomic
@@ -134,7 +151,7 @@ def _thread_start(
     patient_id: str,
     body: str,
     client_token: UUID | None,
-) -> Thread:
+) -> Message:
     now = timezone.now()
     window = category.reply_window()
     thread = Thread.objects.create(
@@ -147,7 +164,7 @@ def _thread_start(
         last_message_at=now,
         reply_due_at=now + window if window else None,
     )
-    _message_create(
+    message = _message_create(
         thread=thread,
         author=author,
         employment=employment,
@@ -181,7 +198,7 @@ def _thread_start(
         thread_id=thread.pk,
         patient_id=patient_id,
     )
-    return thread
+    return message
 
 
 def message_reply(
@@ -197,22 +214,16 @@ def message_reply(
     The receiving side's first reply marks the thread answered. Everyone else holding the thread
     finds it unread in their Inkorg again.
     """
-    earlier = _already_sent(client_token)
-    if earlier is not None:
-        return earlier
-    try:
-        return _message_reply(
+    return _send_once(
+        client_token,
+        lambda: _message_reply(
             author=author,
             employment=employment,
             delivery=delivery,
             body=body,
             client_token=client_token,
-        )
-    except IntegrityError:
-        earlier = _already_sent(client_token)
-        if earlier is None:
-            raise
-        return earlier
+        ),
+    )
 
 
 @transaction.atomic
