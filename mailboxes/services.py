@@ -220,11 +220,13 @@ def access_request_approve(
             "grant",
         ]
     )
-    until = f" till och med {valid_until:%Y-%m-%d}" if valid_until else ""
+    if valid_until:
+        text = _("Din ansökan om behörighet till %(mailbox)s är beviljad till och med %(date)s.")
+    else:
+        text = _("Din ansökan om behörighet till %(mailbox)s är beviljad.")
+    date = f"{valid_until:%Y-%m-%d}" if valid_until else ""
     Notification.objects.create(
-        user=locked.applicant,
-        text=_("Din ansökan om behörighet till %(mailbox)s är beviljad%(until)s.")
-        % {"mailbox": mailbox.name, "until": until},
+        user=locked.applicant, text=text % {"mailbox": mailbox.name, "date": date}
     )
     access_log(
         action=AccessLog.Action.ADMIN,
@@ -233,7 +235,8 @@ def access_request_approve(
         mailbox_name=mailbox.name,
         detail=(
             f"Beviljade ansökan {locked.pk}: {_level_label(locked.level)} för "
-            f"{locked.applicant.display_name()}{until}. Skäl: {reason.strip()}"
+            f"{locked.applicant.display_name()}"
+            f"{f' till och med {date}' if date else ''}. Skäl: {reason.strip()}"
         ),
     )
     return grant
@@ -324,17 +327,20 @@ def grant_end(
     locked.end_reason = reason
     if from_date is None or from_date <= timezone.localdate():
         locked.ended_at = now
-        when = "direkt"
+        text = _("Din behörighet till %(mailbox)s är avslutad.")
         locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
     else:
         locked.valid_until = _start_of(from_date)
-        when = f"från och med {from_date:%Y-%m-%d}"
+        text = _("Din behörighet till %(mailbox)s avslutas från och med %(date)s.")
         locked.save(update_fields=["valid_until", "ended_by", "end_reason"])
     if not own:
         Notification.objects.create(
             user=locked.user,
-            text=_("Din behörighet till %(mailbox)s avslutas %(when)s.")
-            % {"mailbox": locked.mailbox.name, "when": when},
+            text=text
+            % {
+                "mailbox": locked.mailbox.name,
+                "date": f"{from_date:%Y-%m-%d}" if from_date else "",
+            },
         )
     access_log(
         action=AccessLog.Action.ADMIN,
@@ -343,7 +349,9 @@ def grant_end(
         mailbox_name=locked.mailbox.name,
         detail=(
             f"Avslutade behörighet {_level_label(locked.level)} för "
-            f"{locked.user.display_name()} {when}. Skäl: {reason}"
+            f"{locked.user.display_name()} "
+            f"{f'från och med {from_date:%Y-%m-%d}' if locked.ended_at is None else 'direkt'}. "
+            f"Skäl: {reason}"
         ),
     )
     return locked

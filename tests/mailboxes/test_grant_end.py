@@ -37,7 +37,7 @@ def test_an_approver_ends_a_grant_at_once_and_the_next_request_gets_404(world):
     assert grant.ended_by == world.approver.user
     assert grant.end_reason == "Slutat på enheten"
     assert nurse.get(mailbox_url(world)).status_code == 404
-    assert "avslutas direkt" in Notification.objects.get(user=world.nurse.user).text
+    assert "är avslutad" in Notification.objects.get(user=world.nurse.user).text
     entry = AccessLog.objects.get(detail__startswith="Avslutade")
     assert "Slutat på enheten" in entry.detail
     assert entry.mailbox_name == world.karlstad_fbl.name
