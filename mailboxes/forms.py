@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Employment, Organisation, Role, User
+from accounts.validators import no_markup
 from mailboxes.models import AccessGrant, AddressList, Mailbox
 
 # Swedish date formats also accept US m/d/Y (PITFALLS): ISO only.
@@ -247,3 +248,20 @@ class AddressListAddForm(forms.Form):
             .filter(organisation__kind=Organisation.Kind.HEALTH_CENTRE)
             .exclude(pk__in=address_list.entries.values("mailbox_id"))
         )
+
+
+class AbsenceForm(forms.Form):
+    until = _date_field(
+        _("Frånvarande till och med"),
+        _("Lämna tomt när du är tillbaka. Kollegor som vill vidarebefordra till dig ser det."),
+    )
+    note = forms.CharField(
+        label=_("Meddelande till kollegor (valfritt)"),
+        max_length=300,
+        required=False,
+        help_text=_("Till exempel vem som tar dina ärenden. Inga patientuppgifter."),
+        validators=[no_markup],
+    )
+
+    def clean_until(self) -> date | None:
+        return _not_past(self.cleaned_data.get("until"))

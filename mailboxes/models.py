@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -46,6 +46,10 @@ class Mailbox(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Closing is permanent (R14): there is no field or service that reopens a mailbox.
     closed_at = models.DateTimeField(_("stängd"), null=True, blank=True)
+    # Out-of-office, for personal mailboxes only: R13 forbids it on functional ones, and the
+    # database refuses it there too.
+    absence_until = models.DateField(_("frånvarande till och med"), null=True, blank=True)
+    absence_note = models.CharField(_("frånvaromeddelande"), max_length=300, blank=True)
 
     objects = MailboxQuerySet.as_manager()
 
@@ -60,6 +64,10 @@ class Mailbox(models.Model):
             models.UniqueConstraint(
                 fields=["hsa_id"], condition=~Q(hsa_id=""), name="unique_mailbox_hsa_id"
             ),
+            models.CheckConstraint(
+                condition=Q(kind="personal") | Q(absence_until__isnull=True, absence_note=""),
+                name="no_absence_on_functional_mailbox",
+            ),
         ]
         verbose_name = _("brevlåda")
         verbose_name_plural = _("brevlådor")
@@ -70,6 +78,10 @@ class Mailbox(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    def is_absent(self, today: date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.absence_until is not None and self.absence_until >= today
 
     @property
     def is_functional(self) -> bool:

@@ -566,3 +566,26 @@ def grant_mark_used(*, user: User, mailbox: Mailbox) -> None:
     AccessGrant.objects.current().filter(user=user, mailbox=mailbox).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(hours=1))
     ).update(last_used_at=now)
+
+
+@transaction.atomic
+def absence_set(*, user: User, mailbox: Mailbox, until: date | None, note: str) -> Mailbox:
+    """Set (or with no date, clear) the owner's out-of-office note on a personal mailbox.
+
+    Never on a functional mailbox (R13): it is monitored by the unit every day, whoever is away.
+    """
+    if mailbox.is_functional:
+        raise _refuse(
+            _(
+                "Frånvarohantering får inte användas för funktionsbrevlådor. Brevlådan bevakas "
+                "av enheten varje dag."
+            ),
+            "functional",
+        )
+    if mailbox.owner_id != user.pk:
+        raise _refuse(_("Bara brevlådans ägare kan ändra frånvaron."), "owner")
+    _check_not_past(until)
+    mailbox.absence_until = until
+    mailbox.absence_note = note.strip() if until else ""
+    mailbox.save(update_fields=["absence_until", "absence_note"])
+    return mailbox

@@ -1,4 +1,3 @@
-import re
 import uuid
 from typing import Any
 
@@ -8,6 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import no_markup
 from mailboxes.models import Mailbox
 from messenger.categories import FOR_INFORMATION
 from messenger.models import Category, Delivery, JournalLink
@@ -15,16 +15,6 @@ from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
 
 MAX_BODY = 10_000
-_TAG = re.compile(r"<\s*[a-zA-Z/!?]")
-
-
-def no_markup(value: str) -> None:
-    """Text only: anything that looks like an HTML tag or script is refused, not silently kept."""
-    if _TAG.search(value or ""):
-        raise ValidationError(
-            _("Texten får inte innehålla HTML eller skript (till exempel <b> eller <script>)."),
-            code="markup",
-        )
 
 
 class PatientField(forms.CharField):

@@ -231,6 +231,16 @@ def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mail
     return list(queryset.select_related("organisation").order_by("name")[:limit])
 
 
+def absent_colleagues(employment: Employment | None, actor: User) -> list[Mailbox]:
+    """Personal mailboxes of forwarding candidates whose owners are away (with their note)."""
+    return list(
+        Mailbox.objects.filter(
+            owner__in=forward_candidates(employment, actor),
+            absence_until__gte=timezone.localdate(),
+        ).select_related("owner")
+    )
+
+
 def forward_candidates(employment: Employment | None, actor: User) -> QuerySet[User]:
     """Colleagues in the working organisation who have an open personal mailbox (R12)."""
     if employment is None:

@@ -19,6 +19,7 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:pk>/", mailbox.folder, name="mailbox"),
     path("brevlador/<int:pk>/sok/", mailbox.search, name="search"),
     path("brevlador/<int:pk>/tom-papperskorgen/", mailbox.empty_trash, name="empty_trash"),
+    path("brevlador/<int:pk>/franvaro/", mailbox.absence, name="absence"),
     path("brevlador/<int:pk>/nytt/", compose.compose, name="compose"),
     path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),

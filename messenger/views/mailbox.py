@@ -1,15 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
-from mailboxes.models import AccessGrant
+from mailboxes.forms import AbsenceForm
+from mailboxes.models import AccessGrant, Mailbox
 from mailboxes.selectors import get_mailbox_for_user, grant_level
-from mailboxes.services import grant_mark_used
+from mailboxes.services import absence_set, grant_mark_used
 from messenger.forms import SearchForm
 from messenger.models import Delivery
 from messenger.selectors import (
@@ -32,6 +35,7 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
     page = folder_page(box, current, request.GET.get("efter", ""))
     context = {
         "mailbox": box,
+        "absence_form": _absence_form(request, box),
         "folder": current,
         "folder_slug": SLUG_OF_FOLDER[current],
         "folders": [(s, Delivery.Folder(f).label) for s, f in FOLDER_SLUGS.items()],
@@ -87,3 +91,38 @@ def empty_trash(request: AppRequest, pk: int) -> HttpResponse:
         messages.success(request, text % {"n": emptied})
         return redirect("messenger:mailbox", pk=box.pk)
     return render(request, "messenger/empty_trash.html", {"mailbox": box, "trashed": trashed})
+
+
+def _absence_form(request: AppRequest, box: Mailbox) -> AbsenceForm | None:
+    """Only the owner of a personal mailbox gets one; functional mailboxes have none (R13)."""
+    if box.is_functional or box.owner_id != request.user.pk:
+        return None
+    return AbsenceForm(initial={"until": box.absence_until, "note": box.absence_note})
+
+
+@login_required
+@require_POST
+def absence(request: AppRequest, pk: int) -> HttpResponse:
+    box = get_mailbox_for_user(request.user, pk)
+    form = AbsenceForm(request.POST)
+    if form.is_valid():
+        try:
+            absence_set(
+                user=request.user,
+                mailbox=box,
+                until=form.cleaned_data["until"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            if box.absence_until:
+                messages.success(request, _("Din frånvaro är sparad."))
+            else:
+                messages.success(request, _("Du är markerad som tillbaka."))
+    else:
+        for field_errors in form.errors.values():
+            for problem in field_errors:
+                messages.error(request, str(problem))
+    return redirect("messenger:mailbox", pk=box.pk)

@@ -16,6 +16,7 @@ from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
 from messenger.models import Delivery
 from messenger.selectors import (
     SLUG_OF_FOLDER,
+    absent_colleagues,
     forward_candidates,
     get_delivery_for_user,
     log_thread_access,
@@ -203,6 +204,7 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
             "delivery": delivery,
             "thread": delivery.thread,
             "form": form,
+            "absent": absent_colleagues(employment, request.user),
         },
         status=400 if form.errors else 200,
     )
