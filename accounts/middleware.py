@@ -77,10 +77,12 @@ class SwedishFirstLocaleMiddleware:
 
 
 IDLE_KEY = "last_seen"
+STARTED_KEY = "session_started"
 
 
 class IdleTimeoutMiddleware:
-    """Logs a user out after SESSION_IDLE_MINUTES without doing anything.
+    """Logs a user out after SESSION_IDLE_MINUTES without doing anything, and after
+    SESSION_MAX_HOURS in any case.
 
     Background polls (the navigation's unread counts) do not count as activity, or an open tab
     would keep a session alive forever on an unattended computer.
@@ -93,7 +95,11 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = int(time.time())
             last_seen = request.session.get(IDLE_KEY, now)
-            if now - last_seen > settings.SESSION_IDLE_SECONDS:
+            started = request.session.setdefault(STARTED_KEY, now)
+            if (
+                now - last_seen > settings.SESSION_IDLE_SECONDS
+                or now - started > settings.SESSION_COOKIE_AGE
+            ):
                 logout(request)
                 messages.info(request, _("Du har loggats ut efter en tids inaktivitet."))
                 return redirect_to_login(request.get_full_path())

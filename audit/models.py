@@ -31,6 +31,9 @@ class AccessLog(models.Model):
     user_name = models.CharField(max_length=300, blank=True)
     organisation_name = models.CharField(max_length=200, blank=True)
     mailbox_name = models.CharField(max_length=200, blank=True)
+    # Whose log control sees the row (R18): the organisation that owns the mailbox read, which may
+    # differ from the reader's (organisation_name) for people employed in two places.
+    mailbox_organisation_name = models.CharField(max_length=200, blank=True, db_index=True)
     thread_id_snapshot = models.BigIntegerField(null=True, blank=True)
     patient_id = models.CharField(max_length=12, blank=True, db_index=True)
     detail = models.CharField(max_length=500, blank=True)

@@ -17,10 +17,8 @@ class MailboxQuerySet(models.QuerySet["Mailbox"]):
         return self.filter(kind=Mailbox.Kind.FUNCTIONAL)
 
     def granted_to(self, user: User) -> "MailboxQuerySet":
-        """Mailboxes the user holds a grant for right now, whatever its level."""
-        return self.filter(
-            pk__in=AccessGrant.objects.current().filter(user=user).values("mailbox_id")
-        )
+        """Mailboxes the user holds a usable grant for right now, whatever its level."""
+        return self.filter(pk__in=AccessGrant.objects.usable_by(user).values("mailbox_id"))
 
 
 class Mailbox(models.Model):
@@ -122,6 +120,18 @@ class AddressListEntry(models.Model):
 
 
 class AccessGrantQuerySet(models.QuerySet["AccessGrant"]):
+    def usable_by(self, user: User) -> "AccessGrantQuerySet":
+        """The user's current grants, while the user is active and employed somewhere.
+
+        Someone whose every employment has ended reads nothing, even before an approver gets
+        round to ending their grants (they still show in the review, to be ended).
+        """
+        return self.current().filter(
+            user=user,
+            user__is_active=True,
+            user__employments__ended_at__isnull=True,
+        )
+
     def current(self) -> "AccessGrantQuerySet":
         now = timezone.now()
         return self.filter(

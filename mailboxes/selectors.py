@@ -8,8 +8,8 @@ from mailboxes.models import AccessGrant, AccessRequest, Mailbox
 def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
     """The user's current grant level on the outer query's mailbox (None without a grant)."""
     return Subquery(
-        AccessGrant.objects.current()
-        .filter(user=user, mailbox=OuterRef(mailbox_ref))
+        AccessGrant.objects.usable_by(user)
+        .filter(mailbox=OuterRef(mailbox_ref))
         .order_by("-level")
         .values("level")[:1]
     )

@@ -330,7 +330,17 @@ def grant_end(
         text = _("Din behörighet till %(mailbox)s är avslutad.")
         locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
     else:
-        locked.valid_until = _start_of(from_date)
+        end = _start_of(from_date)
+        if locked.valid_until is not None and locked.valid_until <= end:
+            raise _refuse(
+                _(
+                    "Behörigheten upphör redan %(date)s. Att avsluta den senare skulle förlänga "
+                    "den; välj ett tidigare datum."
+                )
+                % {"date": f"{timezone.localtime(locked.valid_until):%Y-%m-%d}"},
+                "would_extend",
+            )
+        locked.valid_until = end
         text = _("Din behörighet till %(mailbox)s avslutas från och med %(date)s.")
         locked.save(update_fields=["valid_until", "ended_by", "end_reason"])
     if not own:

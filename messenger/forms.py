@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import no_markup
+from accounts.validators import no_markup, no_patient_number
 from mailboxes.models import Mailbox
 from messenger.categories import FOR_INFORMATION
 from messenger.models import Category, Delivery, JournalLink
@@ -62,7 +62,9 @@ class ComposeForm(TokenForm):
             "innebära någon risk för patienten om meddelandet aldrig läses."
         ),
     )
-    subject = forms.CharField(label=_("Ämne"), max_length=200, validators=[no_markup])
+    subject = forms.CharField(
+        label=_("Ämne"), max_length=200, validators=[no_markup, no_patient_number]
+    )
     patient = PatientField()
     body = forms.CharField(
         label=_("Meddelande"),
@@ -158,7 +160,7 @@ class ForwardForm(forms.Form):
         return told
 
 
-class JournalLinkForm(forms.Form):
+class JournalLinkForm(TokenForm):
     kind = forms.ChoiceField(
         label=_("Typ"), choices=JournalLink.Kind.choices, widget=forms.RadioSelect
     )

@@ -208,6 +208,8 @@ class JournalLink(models.Model):
     attached_by_name = models.CharField(max_length=300)
     attached_from = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="+")
     attached_at = models.DateTimeField(default=timezone.now)
+    # The form's one-time token: a double-clicked "Bifoga länk" attaches once.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["attached_at", "pk"]

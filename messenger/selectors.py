@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Employment, User
+from accounts.models import Employment, Organisation, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
@@ -77,7 +77,7 @@ def log_thread_access(
         action=action,
         user=user,
         organisation_name=employment.organisation.name if employment else "",
-        mailbox_name=delivery.mailbox.name,
+        mailbox=delivery.mailbox,
         thread_id=delivery.thread_id,
         patient_id=delivery.thread.patient_id,
     )
@@ -125,9 +125,13 @@ def encode_cursor(delivery: Delivery) -> str:
 
 
 def decode_cursor(raw: str) -> tuple[datetime, int] | None:
+    """The position a cursor names; None (the first page) for anything malformed."""
     stamp, _sep, pk = raw.rpartition("_")
-    moment = parse_datetime(stamp) if stamp else None
-    if moment is None or not pk.isdigit():
+    try:
+        moment = parse_datetime(stamp) if stamp else None
+    except ValueError:  # well-formed but impossible, such as month 13
+        return None
+    if moment is None or timezone.is_naive(moment) or not pk.isdigit():
         return None
     return moment, int(pk)
 
@@ -197,7 +201,7 @@ def search_deliveries(
         action=AccessLog.Action.SEARCH,
         user=user,
         organisation_name=employment.organisation.name if employment else "",
-        mailbox_name=mailbox.name,
+        mailbox=mailbox,
         patient_id=patient_id,
         detail=f"{len(results)} träffar",
     )
@@ -231,24 +235,26 @@ def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mail
     return list(queryset.select_related("organisation").order_by("name")[:limit])
 
 
-def absent_colleagues(employment: Employment | None, actor: User) -> list[Mailbox]:
+def absent_colleagues(organisation: Organisation, actor: User) -> list[Mailbox]:
     """Personal mailboxes of forwarding candidates whose owners are away (with their note)."""
     return list(
         Mailbox.objects.filter(
-            owner__in=forward_candidates(employment, actor),
+            owner__in=forward_candidates(organisation, actor),
             absence_until__gte=timezone.localdate(),
         ).select_related("owner")
     )
 
 
-def forward_candidates(employment: Employment | None, actor: User) -> QuerySet[User]:
-    """Colleagues in the working organisation who have an open personal mailbox (R12)."""
-    if employment is None:
-        return User.objects.none()
+def forward_candidates(organisation: Organisation, actor: User) -> QuerySet[User]:
+    """People of the mailbox's own organisation with an open personal mailbox (R12).
+
+    The mailbox's organisation, not the forwarder's working one: a thread of Karlstad's mailbox
+    goes to a Karlstad colleague, whatever else the forwarder is employed as.
+    """
     return (
         User.objects.filter(
             is_active=True,
-            employments__organisation=employment.organisation,
+            employments__organisation=organisation,
             employments__ended_at__isnull=True,
             personal_mailbox__closed_at__isnull=True,
         )

@@ -1,6 +1,7 @@
 """Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
 from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,8 @@ from messenger.models import (
     Thread,
     ThreadEvent,
 )
+
+T = TypeVar("T")
 
 
 def _refresh_search_vector(thread_id: int) -> None:
@@ -67,22 +70,26 @@ def _already_sent(client_token: UUID | None) -> Message | None:
     return Message.objects.select_related("thread").filter(client_token=client_token).first()
 
 
-def _send_once(client_token: UUID | None, send: Callable[[], Message]) -> Message:
-    """Run `send` unless a message with this form token exists; then return that one instead.
+def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
+    """Run `create` unless `find` finds what an earlier post of the same form made.
 
-    Two identical posts racing past the first check meet the token's unique constraint: the
-    loser's transaction rolls back and it returns the winner's message.
+    Two identical posts racing past the first check meet the form token's unique constraint:
+    the loser's transaction rolls back and it returns the winner's row.
     """
-    earlier = _already_sent(client_token)
+    earlier = find()
     if earlier is not None:
         return earlier
     try:
-        return send()
+        return create()
     except IntegrityError:
-        earlier = _already_sent(client_token)
+        earlier = find()
         if earlier is None:
             raise
         return earlier
+
+
+def _send_once(client_token: UUID | None, send: Callable[[], Message]) -> Message:
+    return _once(lambda: _already_sent(client_token), send)
 
 
 def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
@@ -194,7 +201,7 @@ def _thread_start(
         action=AccessLog.Action.SEND,
         user=author,
         organisation_name=employment.organisation.name,
-        mailbox_name=sender_mailbox.name,
+        mailbox=sender_mailbox,
         thread_id=thread.pk,
         patient_id=patient_id,
     )
@@ -264,6 +271,11 @@ def _message_reply(
         body=body,
         client_token=client_token,
     )
+    # The two parties always get the reply, even one that emptied the thread from its trash.
+    Delivery.objects.bulk_create(
+        [Delivery(thread=thread, mailbox=other, folder=Delivery.Folder.INBOX) for other in others],
+        ignore_conflicts=True,
+    )
     Delivery.objects.filter(thread=thread).exclude(mailbox=mailbox).update(
         read_at=None, folder=Delivery.Folder.INBOX, last_message_at=now
     )
@@ -273,7 +285,7 @@ def _message_reply(
         action=AccessLog.Action.REPLY,
         user=author,
         organisation_name=employment.organisation.name,
-        mailbox_name=mailbox.name,
+        mailbox=mailbox,
         thread_id=thread.pk,
         patient_id=thread.patient_id,
     )
@@ -319,7 +331,7 @@ def trash_empty(*, user: User, employment: Employment | None, mailbox: Mailbox) 
         action=AccessLog.Action.EMPTY_TRASH,
         user=user,
         organisation_name=employment.organisation.name if employment else "",
-        mailbox_name=mailbox.name,
+        mailbox=mailbox,
         detail=f"{len(thread_ids)} ärenden",
     )
     return len(thread_ids)
@@ -394,7 +406,7 @@ def message_forward(
         action=AccessLog.Action.FORWARD,
         user=actor,
         organisation_name=employment.organisation.name,
-        mailbox_name=delivery.mailbox.name,
+        mailbox=delivery.mailbox,
         thread_id=thread.pk,
         patient_id=thread.patient_id,
         detail=f"till {colleague.display_name()}",
@@ -402,7 +414,15 @@ def message_forward(
     return forwarded
 
 
-@transaction.atomic
+def may_link(employment: Employment | None, mailbox: Mailbox) -> bool:
+    """R11: only health-centre staff, working for the health centre that owns the mailbox."""
+    return (
+        employment is not None
+        and mailbox.organisation.is_health_centre
+        and employment.organisation_id == mailbox.organisation_id
+    )
+
+
 def journal_link_attach(
     *,
     actor: User,
@@ -411,9 +431,44 @@ def journal_link_attach(
     kind: str,
     title: str,
     reference: str,
+    client_token: UUID | None = None,
 ) -> JournalLink:
-    """Attach a link to a journal note or the medication list (R11): health-centre staff only."""
-    if not employment.organisation.is_health_centre:
+    """Attach a link to a journal note or the medication list (R11): health-centre staff only.
+
+    A form posted twice with the same token attaches once.
+    """
+
+    def earlier() -> JournalLink | None:
+        if client_token is None:
+            return None
+        return JournalLink.objects.filter(client_token=client_token).first()
+
+    return _once(
+        earlier,
+        lambda: _journal_link_attach(
+            actor=actor,
+            employment=employment,
+            delivery=delivery,
+            kind=kind,
+            title=title,
+            reference=reference,
+            client_token=client_token,
+        ),
+    )
+
+
+@transaction.atomic
+def _journal_link_attach(
+    *,
+    actor: User,
+    employment: Employment,
+    delivery: Delivery,
+    kind: str,
+    title: str,
+    reference: str,
+    client_token: UUID | None,
+) -> JournalLink:
+    if not may_link(employment, delivery.mailbox):
         raise ValidationError(_("Endast vårdcentralens personal kan bifoga länkar till journalen."))
     if kind not in JournalLink.Kind.values:
         raise ValidationError({"kind": _("Välj journalanteckning eller läkemedelslista.")})
@@ -428,6 +483,7 @@ def journal_link_attach(
         attached_by_name=actor.display_name(),
         attached_from=delivery.mailbox,
         attached_at=now,
+        client_token=client_token,
     )
     holders = (
         Delivery.objects.filter(thread=thread)
@@ -458,7 +514,7 @@ def journal_link_attach(
         action=AccessLog.Action.LINK,
         user=actor,
         organisation_name=employment.organisation.name,
-        mailbox_name=delivery.mailbox.name,
+        mailbox=delivery.mailbox,
         thread_id=thread.pk,
         patient_id=thread.patient_id,
         detail=link.get_kind_display(),

@@ -27,6 +27,7 @@ from messenger.services import (
     delivery_move,
     delivery_open,
     journal_link_attach,
+    may_link,
     message_forward,
     message_reply,
 )
@@ -43,7 +44,7 @@ def _render_thread(
 ) -> HttpResponse:
     can_send = grant_level(delivery) >= AccessGrant.Level.SEND and not delivery.mailbox.is_closed
     employment = request.employment
-    can_link = can_send and employment is not None and employment.organisation.is_health_centre
+    can_link = can_send and may_link(employment, delivery.mailbox)
     context = {
         "mailbox": delivery.mailbox,
         "delivery": delivery,
@@ -133,6 +134,7 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
                 kind=form.cleaned_data["kind"],
                 title=form.cleaned_data["title"],
                 reference=form.cleaned_data["reference"],
+                client_token=form.cleaned_data["client_token"],
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -147,7 +149,8 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
 @login_required
 @require_POST
 def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
-    delivery = _delivery(request, mailbox_pk, thread_pk)
+    # Folders are the unit's shared state: a read-only grant looks but does not sort.
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Mappen finns inte."))
@@ -163,7 +166,7 @@ def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_unread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
-    delivery = _delivery(request, mailbox_pk, thread_pk)
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
     delivery_mark_unread(delivery=delivery)
     messages.success(request, _("Ärendet är markerat som oläst."))
     return redirect("messenger:mailbox", pk=delivery.mailbox_id)
@@ -172,10 +175,18 @@ def mark_unread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
 @login_required
 @require_http_methods(["GET", "POST"])
 def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
-    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
+    # The page shows the subject and birth date: a view of the thread, logged as one.
+    delivery = _delivery(
+        request,
+        mailbox_pk,
+        thread_pk,
+        level=AccessGrant.Level.SEND,
+        log_as=AccessLog.Action.VIEW_THREAD if request.method == "GET" else None,
+    )
     employment = working_employment(request)
     form = ForwardForm(
-        request.POST or None, candidates=forward_candidates(employment, request.user)
+        request.POST or None,
+        candidates=forward_candidates(delivery.mailbox.organisation, request.user),
     )
     if request.method == "POST" and form.is_valid():
         colleague = form.cleaned_data["colleague"]
@@ -204,7 +215,7 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
             "delivery": delivery,
             "thread": delivery.thread,
             "form": form,
-            "absent": absent_colleagues(employment, request.user),
+            "absent": absent_colleagues(delivery.mailbox.organisation, request.user),
         },
         status=400 if form.errors else 200,
     )

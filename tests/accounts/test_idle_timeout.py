@@ -26,3 +26,14 @@ def test_activity_keeps_the_session_but_background_polls_do_not(world, time_mach
         time_machine.shift(timedelta(minutes=20))
         client.get(reverse("messenger:nav"), headers={"HX-Request": "true"})
     assert client.get(reverse("messenger:home")).status_code == 302
+
+
+def test_even_an_active_session_ends_after_the_longest_life(world, time_machine, settings):
+    time_machine.move_to(timezone.now(), tick=False)
+    client = world.nurse.client()
+    client.get(reverse("messenger:home"))
+    for _ in range(int(settings.SESSION_COOKIE_AGE / (25 * 60))):
+        time_machine.shift(timedelta(minutes=25))
+        assert client.get(reverse("messenger:home")).status_code == 200
+    time_machine.shift(timedelta(minutes=25))
+    assert client.get(reverse("messenger:home")).status_code == 302

@@ -156,3 +156,28 @@ def test_a_personal_mailbox_grant_cannot_be_given_up(world):
     assert world.nurse.client().post(url).status_code == 404
     grant.refresh_from_db()
     assert grant.is_current()
+
+
+def test_ending_later_than_the_grant_already_ends_is_refused(world):
+    from datetime import timedelta
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from mailboxes.models import AccessGrant
+    from mailboxes.services import grant_end
+
+    grant = AccessGrant.objects.get(user=world.nurse.user, mailbox=world.karlstad_fbl)
+    soon = timezone.now() + timedelta(days=2)
+    AccessGrant.objects.filter(pk=grant.pk).update(valid_until=soon)
+    grant.refresh_from_db()
+    with pytest.raises(ValidationError, match="förlänga"):
+        grant_end(
+            grant=grant,
+            actor=world.approver.user,
+            actor_employment=world.approver.employment,
+            reason="Slutar",
+            from_date=timezone.localdate() + timedelta(days=300),
+        )
+    grant.refresh_from_db()
+    assert grant.valid_until == soon

@@ -103,6 +103,8 @@ BAD_INPUT = [
     ("body", "x" * 10_001, "10000"),
     ("body", "Hej <script>alert(1)</script>", "HTML eller skript"),
     ("subject", "<b>Viktigt</b>", "HTML eller skript"),
+    ("subject", "Recept 20000101-2384", "Skriv inte personnummer i ämnet"),
+    ("subject", "Recept 0001012384", "Skriv inte personnummer i ämnet"),
     ("recipient", "999999", "Mottagaren finns inte eller är stängd"),
     ("recipient", "", "Välj vilken funktionsbrevlåda"),
     ("category", "999999", "Kategorin finns inte"),

@@ -104,9 +104,14 @@ def test_the_inbox_pages_by_keyset_not_offset(world, categories):
     assert "<html" not in second.content.decode()  # the htmx fragment only
 
 
-def test_a_garbled_cursor_shows_the_first_page(world, thread):
+@pytest.mark.parametrize(
+    "cursor",
+    ["inte-en-markör", "2024-13-45T00:00:00_5", "2024-01-01T25:00:00_1", "2024-01-01T10:00:00_1"],
+    ids=["garbled", "impossible-date", "impossible-hour", "naive"],
+)
+def test_a_bad_cursor_shows_the_first_page(world, thread, cursor):
     url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
-    response = world.hc_nurse.client().get(url, {"efter": "inte-en-markör"})
+    response = world.hc_nurse.client().get(url, {"efter": cursor})
     assert response.status_code == 200
     assert thread.subject in response.content.decode()
 

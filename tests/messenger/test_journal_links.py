@@ -5,7 +5,12 @@ from messenger.models import JournalLink, JournalLinkRecipient, ThreadEvent
 from tests.helpers import send, thread_url
 from tests.testdata import PATIENTS
 
-LINK = {"kind": "medication_list", "title": "Aktuell läkemedelslista", "reference": "LM-2026-11"}
+LINK = {
+    "kind": "medication_list",
+    "title": "Aktuell läkemedelslista",
+    "reference": "LM-2026-11",
+    "client_token": "6f1c7c1e-4a55-4c1b-9d2e-0d6c1d1e2f30",
+}
 
 
 @pytest.fixture
@@ -62,4 +67,28 @@ def test_a_bad_link_is_refused_with_a_message(world, thread, field, value, messa
     )
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert not JournalLink.objects.exists()
+
+
+def test_a_double_clicked_link_is_attached_once(world, thread):
+    client = world.hc_nurse.client()
+    client.post(thread_url("attach_link", world.gripen_fbl, thread), LINK)
+    client.post(thread_url("attach_link", world.gripen_fbl, thread), LINK)
+    assert JournalLink.objects.count() == 1
+    assert JournalLinkRecipient.objects.count() == 1
+
+
+def test_a_dual_employee_cannot_link_from_a_municipal_mailbox(world, thread):
+    # R11 follows the mailbox: working as Gripen does not make Karlstad's mailbox a health centre.
+    from mailboxes.models import AccessGrant
+    from tests.factories import EmploymentFactory
+
+    EmploymentFactory.create(user=world.hc_nurse.user, organisation=world.karlstad)
+    AccessGrant.objects.create(
+        user=world.hc_nurse.user, mailbox=world.karlstad_fbl, level=AccessGrant.Level.SEND
+    )
+    response = world.hc_nurse.client().post(
+        thread_url("attach_link", world.karlstad_fbl, thread), LINK
+    )
+    assert response.status_code == 403
     assert not JournalLink.objects.exists()

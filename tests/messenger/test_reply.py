@@ -75,3 +75,17 @@ def test_a_reply_to_a_closed_mailbox_is_refused(world, thread):
     assert response.status_code == 400
     assert "stängd" in response.content.decode()
     assert thread.messages.count() == 1
+
+
+def test_a_reply_reaches_a_sender_who_emptied_the_thread_from_the_trash(world, thread):
+    from django.urls import reverse
+
+    client = world.nurse.client()
+    client.post(thread_url("move", world.karlstad_fbl, thread), {"folder": "trash"})
+    client.post(reverse("messenger:empty_trash", args=[world.karlstad_fbl.pk]))
+    assert not Delivery.objects.filter(thread=thread, mailbox=world.karlstad_fbl).exists()
+    reply(world.hc_nurse, thread, body="Svar till er trots allt.")
+    back = delivery_of(thread, world.karlstad_fbl)
+    assert (back.folder, back.read_at) == (Delivery.Folder.INBOX, None)
+    page = client.get(thread_url("thread", world.karlstad_fbl, thread)).content.decode()
+    assert "Svar till er trots allt." in page

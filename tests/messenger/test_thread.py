@@ -26,7 +26,8 @@ def test_it_shows_the_whole_thread_with_the_full_patient_number(world, thread):
     assert "svar senast" in page
     assert "72 h kvar" in page or "71 h kvar" in page
     assert "20000101-2384" not in response.request["PATH_INFO"]
-    assert "20000101" not in page.split("<title>")[1].split("</title>")[0]
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert thread.subject not in title  # subjects may name the patient: titles never show them
 
 
 def test_opening_marks_it_read_in_that_mailbox_only_and_records_the_first_opener(world, thread):
@@ -83,14 +84,22 @@ def test_an_ended_grant_closes_the_thread_at_once(world, thread):
     assert client.get(thread_url("thread", world.gripen_fbl, thread)).status_code == 404
 
 
-def test_a_read_only_grant_reads_but_cannot_reply(world, thread):
+def test_a_read_only_grant_reads_but_cannot_reply_or_sort(world, thread):
+    from messenger.models import Delivery
+
     AccessGrant.objects.filter(user=world.hc_nurse.user).update(level=AccessGrant.Level.READ)
     client = world.hc_nurse.client()
     page = client.get(thread_url("thread", world.gripen_fbl, thread)).content.decode()
     assert "Skicka svar" not in page
+    assert "Flytta" not in page
     response = client.post(thread_url("reply", world.gripen_fbl, thread), {"body": "Svar"})
     assert response.status_code == 404
     assert thread.messages.count() == 1
+    for name, data in (("move", {"folder": "trash"}), ("mark_unread", {})):
+        assert client.post(thread_url(name, world.gripen_fbl, thread), data).status_code == 404
+    copy = Delivery.objects.get(thread=thread, mailbox=world.gripen_fbl)
+    assert copy.folder == Delivery.Folder.INBOX
+    assert copy.read_at is not None  # opened above, and not marked unread
 
 
 def test_the_print_view_carries_the_working_document_notice(world, thread):
@@ -116,3 +125,28 @@ def test_markup_in_a_message_is_shown_as_text(world, categories):
 def test_unknown_thread_is_404(world):
     url = reverse("messenger:thread", args=[world.gripen_fbl.pk, 999999])
     assert world.hc_nurse.client().get(url).status_code == 404
+
+
+def test_someone_whose_employments_have_all_ended_reads_nothing(world, thread):
+    from accounts.models import Employment
+
+    client = world.hc_nurse.client()
+    Employment.objects.filter(user=world.hc_nurse.user).update(ended_at=thread.created_at)
+    for name in ("thread", "print"):
+        assert client.get(thread_url(name, world.gripen_fbl, thread)).status_code == 404
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_the_access_log_names_the_organisation_that_owns_the_mailbox(world, thread):
+    world.hc_nurse.client().get(thread_url("thread", world.gripen_fbl, thread))
+    entry = AccessLog.objects.get(action=AccessLog.Action.VIEW_THREAD)
+    assert entry.mailbox_organisation_name == world.gripen.name
+    assert entry.organisation_name == world.gripen.name
+
+
+def test_opening_the_forward_page_is_logged(world, thread):
+    world.hc_nurse.client().get(thread_url("forward", world.gripen_fbl, thread))
+    assert AccessLog.objects.filter(
+        action=AccessLog.Action.VIEW_THREAD, thread_id_snapshot=thread.pk
+    ).exists()
