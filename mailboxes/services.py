@@ -533,9 +533,16 @@ def mailbox_close(*, actor: User, mailbox: Mailbox, reason: str) -> Mailbox:
 def address_list_add(*, actor: User, address_list: AddressList, mailbox: Mailbox) -> None:
     """Put a health centre's functional mailbox on a municipality's preset list (R3)."""
     _require_system_admin(actor)
-    locked = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+    locked = (
+        Mailbox.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=mailbox.pk)
+    )
     if locked.is_closed or not locked.is_functional:
         raise _refuse(_("Bara öppna funktionsbrevlådor kan stå på en förvalslista."), "closed")
+    if not locked.organisation.is_health_centre:
+        # R3: the preset list names the municipality's health centres.
+        raise _refuse(_("Förvalslistan tar bara vårdcentralers brevlådor."), "not_health_centre")
     if AddressListEntry.objects.filter(address_list=address_list, mailbox=locked).exists():
         raise _refuse(_("Brevlådan finns redan på förvalslistan."), "duplicate")
     last = address_list.entries.order_by("-position").values_list("position", flat=True).first()

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
 
@@ -12,4 +13,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Say in the log that beat and the workers are alive, so an operator sees a stuck queue.
     "heartbeat": {"task": "messenger.tasks.heartbeat", "schedule": 60.0},
+    # R16: every night at 02:30, remove threads whose last message is more than a year old.
+    "purge-old-threads": {
+        "task": "messenger.tasks.purge_old_threads",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

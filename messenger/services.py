@@ -1,6 +1,7 @@
 """Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -520,3 +521,34 @@ def _journal_link_attach(
         detail=link.get_kind_display(),
     )
     return link
+
+
+PURGE_AFTER = timedelta(days=365)  # R16: messages older than one year are removed
+
+
+def threads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Delete threads whose newest message is more than a year old (R16), in batches.
+
+    A whole thread goes once its last message has aged: an old question is not torn from a
+    recent answer. Each batch is its own transaction that claims its rows with SKIP LOCKED, so
+    two runs never fight over a row. Access-log rows stay (HSLF-FS 2016:40), the thread's
+    number and patient in them, readable without the thread.
+    """
+    cutoff = (now or timezone.now()) - PURGE_AFTER
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Thread.objects.select_for_update(skip_locked=True)
+                .filter(last_message_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return total
+            Thread.objects.filter(pk__in=ids).delete()
+            access_log(
+                action=AccessLog.Action.PURGE,
+                detail=f"{len(ids)} ärenden med senaste meddelande före {cutoff:%Y-%m-%d}",
+            )
+            total += len(ids)

@@ -88,14 +88,19 @@ def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
     mailbox = get_mailbox_for_admin(request.user, pk)
     if mailbox.is_closed:
         raise Http404
-    routine, _created = MonitoringRoutine.objects.get_or_create(mailbox=mailbox)
-    initial = {
-        "monitors": list(routine.monitors.all()),
-        "check_times": routine.check_times,
-        "emptied_by": routine.emptied_by,
-        "holiday_cover": routine.holiday_cover,
-        "access_updated_by": routine.access_updated_by,
-    }
+    # A GET writes nothing: the routine row is made by routine_update on the first save.
+    routine = MonitoringRoutine.objects.filter(mailbox=mailbox).first()
+    initial = (
+        {
+            "monitors": list(routine.monitors.all()),
+            "check_times": routine.check_times,
+            "emptied_by": routine.emptied_by,
+            "holiday_cover": routine.holiday_cover,
+            "access_updated_by": routine.access_updated_by,
+        }
+        if routine is not None
+        else {}
+    )
     form = RoutineForm(request.POST or None, initial=initial, mailbox=mailbox)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -250,3 +250,18 @@ def test_an_hsa_id_already_in_use_gets_a_clear_message(world, sysadmin):
     assert response.status_code == 200
     assert "HSA-id:t används redan" in response.content.decode()
     assert not Mailbox.objects.filter(name="Karlstads kommun Rehab (FBL)").exists()
+
+
+def test_opening_the_routine_form_writes_nothing(world, sysadmin):
+    from mailboxes.models import MonitoringRoutine
+
+    url = reverse("mailboxes:admin_routine", args=[world.gripen_fbl.pk])
+    assert sysadmin.client().get(url).status_code == 200
+    assert not MonitoringRoutine.objects.filter(mailbox=world.gripen_fbl).exists()
+
+
+def test_a_preset_list_takes_only_health_centres(world, sysadmin):
+    address_list = AddressList.objects.create(organisation=world.karlstad)
+    with pytest.raises(ValidationError, match="vårdcentralers"):
+        address_list_add(actor=sysadmin.user, address_list=address_list, mailbox=world.arvika_fbl)
+    assert not address_list.entries.exists()
