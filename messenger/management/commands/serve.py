@@ -65,7 +65,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Funktionsbrevlådan: http://{options['addr']}/  (Ctrl-C stops)")
         )
+        # Ctrl-C and SIGTERM both stop everything; SIGINT is set explicitly because a shell that
+        # starts us in the background would have it ignored.
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
         try:
             while all(child.poll() is None for child in children.values()):
                 time.sleep(0.5)
