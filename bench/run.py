@@ -32,7 +32,9 @@ from django.test.utils import (  # noqa: E402
 )
 from django.urls import reverse  # noqa: E402
 
+from accounts.agreement import CURRENT_VERSION  # noqa: E402
 from accounts.models import Employment, Organisation, Role, User  # noqa: E402
+from accounts.services import agreement_accept  # noqa: E402
 from mailboxes.models import AccessGrant, Mailbox  # noqa: E402
 from messenger.categories import ensure_categories  # noqa: E402
 from messenger.demo import TEST_PATIENTS  # noqa: E402
@@ -60,6 +62,8 @@ def build() -> tuple[Client, Client, Mailbox, Employment, Mailbox]:
     )
     AccessGrant.objects.create(user=sender, mailbox=sender_box, level=AccessGrant.Level.SEND)
     AccessGrant.objects.create(user=reader, mailbox=inbox, level=AccessGrant.Level.SEND)
+    for user in (sender, reader):
+        agreement_accept(user=user, version=CURRENT_VERSION)
     client = Client()
     client.force_login(reader)
     sender_client = Client()
