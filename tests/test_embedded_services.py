@@ -55,7 +55,16 @@ def var_dir(tmp_path_factory):
 
 def test_starting_twice_reuses_the_data_and_leaves_no_orphans(var_dir):
     runs = []
-    for _ in range(2):
+    for attempt in range(2):
+        if attempt == 1:
+            # A user of the server that was killed hard: it must not keep the server alive.
+            dead = subprocess.run(
+                [sys.executable, "-c", "import os; print(os.getpid())"],  # noqa: S603
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            (var_dir / "pgdata" / ".handle_pids.json").write_text(f"[{dead.stdout.strip()}]")
         result = subprocess.run(  # noqa: S603  (our own interpreter, fixed code)
             [sys.executable, "-c", WRITE_AND_READ],
             env=fresh_env(var_dir),
