@@ -140,11 +140,6 @@ class Message(models.Model):
         return f"Meddelande {self.pk}"
 
 
-class DeliveryQuerySet(models.QuerySet["Delivery"]):
-    def unread(self) -> "DeliveryQuerySet":
-        return self.filter(read_at__isnull=True)
-
-
 class Delivery(models.Model):
     """A thread as one mailbox holds it: its folder and read state there."""
 
@@ -163,8 +158,6 @@ class Delivery(models.Model):
     forwarded_from = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-
-    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -123,13 +123,6 @@ def thread_start(
 
     A form posted twice with the same token sends once: the second call returns the first thread.
     """
-    # A re-post returns the first thread even if the recipient has closed since.
-    earlier = _already_sent(client_token)
-    if earlier is not None:
-        return earlier.thread
-    _check_recipient(recipient_mailbox, sender_mailbox)
-    if sender_mailbox.is_closed:
-        raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
     first = _send_once(
         client_token,
         lambda: _thread_start(
@@ -160,6 +153,11 @@ def _thread_start(
     body: str,
     client_token: UUID | None,
 ) -> Message:
+    # Checked here, after the token: a re-post returns the first thread even if the recipient
+    # has closed since.
+    _check_recipient(recipient_mailbox, sender_mailbox)
+    if sender_mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
     now = timezone.now()
     window = category.reply_window()
     thread = Thread.objects.create(
