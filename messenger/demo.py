@@ -1,5 +1,7 @@
 """What `manage.py seed_demo` puts in: Region Värmland, its mailboxes, demo people and threads."""
 
+from pathlib import Path
+
 REGION = "Region Värmland"
 
 # The 16 municipalities of Värmland and the health centres in each, which make up its preset list.
@@ -22,15 +24,12 @@ MUNICIPALITIES: dict[str, list[str]] = {
     "Årjängs kommun": ["Årjäng"],
 }
 
-# Skatteverket's test personal identity numbers (shared/testdata/testpersonnummer.txt): never
-# assigned to a real person.
+# Skatteverket's published test personal identity numbers, never assigned to a real person: a copy
+# of shared/testdata/testpersonnummer.txt. Demo data, tests and benchmarks use only these.
 TEST_PATIENTS = [
-    "200001012384",
-    "200001011493",
-    "200001022383",
-    "200001032390",
-    "200001042399",
-    "200001052398",
+    line.strip()
+    for line in (Path(__file__).parent / "testpersonnummer.txt").read_text("utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 ]
 
 

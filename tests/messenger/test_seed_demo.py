@@ -7,6 +7,7 @@ from accounts.models import Organisation, User
 from mailboxes.models import AddressList, Mailbox
 from messenger.demo import TEST_PATIENTS
 from messenger.models import Thread
+from messenger.patients import normalise_patient_id
 from tests.testdata import PATIENTS
 
 EXPECTED = {
@@ -51,7 +52,13 @@ def test_sample_threads_use_only_skatteverkets_test_numbers(seeded):
     patients = set(Thread.objects.values_list("patient_id", flat=True))
     assert patients
     assert patients <= set(PATIENTS)
-    assert set(TEST_PATIENTS) <= set(PATIENTS)
+
+
+def test_the_test_numbers_are_the_ones_skatteverket_published():
+    # Our copy of shared/testdata/testpersonnummer.txt: 191 numbers born in early 2000, with valid
+    # check digits, none repeated.
+    assert len(TEST_PATIENTS) == len(set(TEST_PATIENTS)) == 191
+    assert all(normalise_patient_id(p) == p for p in TEST_PATIENTS)
 
 
 @pytest.mark.parametrize("username", sorted(EXPECTED))
