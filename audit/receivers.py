@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from accounts.models import Employment, Role
 from accounts.signals import agreement_accepted, organisation_switched, roles_changed
 from audit.models import AccessLog
-from audit.services import access_log
+from audit.services import access_log, failed_login_detail
 
 
 @receiver(user_logged_in)
@@ -25,9 +25,8 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def on_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
-    # The username typed is kept (never the password) so brute force can be seen in the log.
-    username = str(credentials.get("username", ""))[:150]
-    access_log(action=AccessLog.Action.LOGIN_FAILED, detail=f"användarnamn: {username}")
+    username = str(credentials.get("username", ""))
+    access_log(action=AccessLog.Action.LOGIN_FAILED, detail=failed_login_detail(username))
 
 
 @receiver(organisation_switched)

@@ -3,6 +3,12 @@ from typing import Any
 from audit.models import AccessLog
 
 
+def failed_login_detail(username: str) -> str:
+    """How a failed sign-in names the username typed (never the password), so brute force shows
+    in the log and the sign-in throttle can count it."""
+    return f"användarnamn: {username[:150]}"
+
+
 def access_log(
     *,
     action: str,
