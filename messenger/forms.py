@@ -1,3 +1,4 @@
+import re
 import uuid
 from typing import Any
 
@@ -199,6 +200,12 @@ class SearchForm(forms.Form):
             (STATE_UNREAD, _("Olästa")),
         ],
     )
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        if text and not re.search(r"\w", text):
+            raise ValidationError(_("Skriv minst ett ord att söka på."), code="no_words")
+        return text
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,5 +1,6 @@
 """Every read of threads and messages: permission-checked, and logged where patient data shows."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -160,6 +161,21 @@ def folder_page(mailbox: Mailbox, folder: str, cursor: str = "") -> Page:
 STATE_UNANSWERED = "unanswered"
 STATE_OVERDUE = "overdue"
 STATE_UNREAD = "unread"
+MAX_SEARCH_WORDS = 10
+
+
+def _prefix_query(text: str) -> SearchQuery | None:
+    """Every word as a prefix, both stemmed the Swedish way and as typed: "läkemedel" also finds
+    the compound "läkemedelslistan", and a half-typed word that the stemmer would cut wrongly
+    ("omepra") still finds the whole one. Only word characters reach the query syntax, so
+    nothing typed can be an operator."""
+    query = None
+    for word in re.findall(r"\w+", text)[:MAX_SEARCH_WORDS]:
+        either = SearchQuery(f"{word}:*", config="swedish", search_type="raw") | SearchQuery(
+            f"{word}:*", config="simple", search_type="raw"
+        )
+        query = either if query is None else query & either
+    return query
 
 
 def search_deliveries(
@@ -189,8 +205,7 @@ def search_deliveries(
     elif state == STATE_UNREAD:
         queryset = queryset.filter(read_at__isnull=True)
     queryset = _listing(queryset)
-    if text:
-        query = SearchQuery(text, config="swedish", search_type="websearch")
+    if query := _prefix_query(text):
         queryset = (
             queryset.filter(thread__search_vector=query)
             .annotate(rank=SearchRank(F("thread__search_vector"), query))

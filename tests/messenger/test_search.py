@@ -62,6 +62,33 @@ def test_swedish_full_text_finds_inflected_words(world, threads):
     assert found == {"Förnyelse"}
 
 
+def test_words_match_as_prefixes_so_compounds_and_half_typed_words_are_found(
+    world, threads, categories
+):
+    send(
+        world.nurse,
+        world.gripen_fbl,
+        categories["Läkemedel"],
+        patient_id=PATIENTS[3],
+        subject="Fråga om läkemedelslistan",
+        body="Stämmer läkemedelslistan efter utskrivningen?",
+    )
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="läkemedel")
+    assert found == {"Fråga om läkemedelslistan"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="omepra")
+    assert found == {"Förnyelse"}
+
+
+@pytest.mark.parametrize("text", ["recept & | ! :* ( ' \\", "omeprazol)", "<->"])
+def test_query_syntax_typed_by_the_user_is_only_text(world, threads, text):
+    found, response = search(world.hc_nurse, world.gripen_fbl, text=text)
+    if any(ch.isalnum() for ch in text):
+        assert found == {"Förnyelse"}
+    else:
+        assert found is None
+        assert "Skriv minst ett ord att söka på." in response.content.decode()
+
+
 def test_it_filters_by_category_and_state(world, threads, categories):
     found, _ = search(world.hc_nurse, world.gripen_fbl, category=categories["Recept"].pk)
     assert found == {"Förnyelse"}
