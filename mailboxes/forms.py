@@ -2,12 +2,12 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Employment, Organisation, Role, User
 from accounts.validators import no_markup
 from mailboxes.models import AccessGrant, AddressList, Mailbox
+from mailboxes.services import check_date_ahead
 
 # Swedish date formats also accept US m/d/Y (PITFALLS): ISO only.
 ISO_DATE = ["%Y-%m-%d"]
@@ -34,9 +34,8 @@ def _date_field(label: Any, help_text: Any = "") -> forms.DateField:
     )
 
 
-def _not_past(day: date | None) -> date | None:
-    if day is not None and day < timezone.localdate():
-        raise forms.ValidationError(_("Datumet har redan passerat. Välj i dag eller senare."))
+def _date_ahead(day: date | None) -> date | None:
+    check_date_ahead(day)
     return day
 
 
@@ -89,10 +88,14 @@ class AccessRequestForm(forms.Form):
             del self.fields["applicant"]
 
     def clean_requested_until(self) -> date | None:
-        return _not_past(self.cleaned_data.get("requested_until"))
+        return _date_ahead(self.cleaned_data.get("requested_until"))
 
     def chosen_applicant(self) -> User:
         return self.cleaned_data.get("applicant") or self.user
+
+
+APPROVE = "approve"
+DENY = "deny"
 
 
 class DecisionForm(forms.Form):
@@ -119,8 +122,22 @@ class DecisionForm(forms.Form):
         _("Behörigheten gäller till och med"), _("Lämna tomt för en behörighet utan slutdatum.")
     )
 
-    def clean_valid_until(self) -> date | None:
-        return _not_past(self.cleaned_data.get("valid_until"))
+    def __init__(self, *args: Any, decision: str | None = None, **kwargs: Any):
+        # Which button was pressed: Bevilja (approve) or Avslå (deny).
+        super().__init__(*args, **kwargs)
+        self.decision = decision
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.decision not in (APPROVE, DENY):
+            raise forms.ValidationError(_("Välj att bevilja eller avslå."), code="decision")
+        # The end date matters only to an approval: a denial is never held up by it.
+        if self.decision == APPROVE:
+            try:
+                check_date_ahead(data.get("valid_until"))
+            except forms.ValidationError as error:
+                self.add_error("valid_until", error)
+        return data
 
 
 class GrantEndForm(forms.Form):
@@ -141,7 +158,7 @@ class GrantEndForm(forms.Form):
     )
 
     def clean_from_date(self) -> date | None:
-        return _not_past(self.cleaned_data.get("from_date"))
+        return _date_ahead(self.cleaned_data.get("from_date"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -264,4 +281,4 @@ class AbsenceForm(forms.Form):
     )
 
     def clean_until(self) -> date | None:
-        return _not_past(self.cleaned_data.get("until"))
+        return _date_ahead(self.cleaned_data.get("until"))

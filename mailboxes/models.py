@@ -202,6 +202,12 @@ class AccessGrant(models.Model):
             and (self.valid_until is None or self.valid_until > now)
         )
 
+    def last_day(self) -> "date | None":
+        """The last day the grant holds ("till och med"): it lapses when the next day begins."""
+        if self.valid_until is None:
+            return None
+        return timezone.localdate(self.valid_until - timedelta(microseconds=1))
+
     def last_activity(self) -> "datetime":
         return self.last_used_at or self.valid_from
 

@@ -9,12 +9,13 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Employment, Notification, Organisation, Role, User
+from accounts.models import Employment, Organisation, Role, User
+from accounts.services import notify
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import (
@@ -37,9 +38,21 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _check_not_past(day: date | None) -> None:
-    if day is not None and day < timezone.localdate():
+# End dates and absences further ahead than this are typing mistakes, not plans.
+MAX_YEARS_AHEAD = 10
+
+
+def check_date_ahead(day: date | None) -> None:
+    """A date from today up to MAX_YEARS_AHEAD years on: an end date or the end of an absence."""
+    if day is None:
+        return
+    today = timezone.localdate()
+    if day < today:
         raise _refuse(_("Datumet har redan passerat. Välj i dag eller ett senare datum."), "past")
+    if day.year > today.year + MAX_YEARS_AHEAD:
+        raise _refuse(
+            _("Välj ett datum högst %(years)s år fram.") % {"years": MAX_YEARS_AHEAD}, "too_far"
+        )
 
 
 def is_approver_for(employment: Employment | None, mailbox: Mailbox) -> bool:
@@ -102,7 +115,7 @@ def access_request_create(
         raise _refuse(_("Välj en behörighetsnivå."), "level")
     if not justification.strip():
         raise _refuse(_("Motivera varför behörigheten behövs."), "justification")
-    _check_not_past(requested_until)
+    check_date_ahead(requested_until)
     if AccessRequest.objects.pending().filter(applicant=applicant, mailbox=mailbox).exists():
         raise _refuse(
             _("Det finns redan en ansökan om behörighet till brevlådan som väntar på beslut."),
@@ -120,8 +133,7 @@ def access_request_create(
     access_log(
         action=AccessLog.Action.ADMIN,
         user=requested_by,
-        organisation_name=mailbox.organisation.name,
-        mailbox_name=mailbox.name,
+        mailbox=mailbox,
         detail=(
             f"Ansökan {access_request.pk} om behörighet {_level_label(level)} för "
             f"{applicant.display_name()}{on_behalf}. Motivering: {justification.strip()}"
@@ -142,6 +154,15 @@ def _lock_for_decision(
         raise _refuse(_("Ansökan är redan beslutad."), "decided")
     if locked.applicant_id == approver.pk:
         raise _refuse(_("Du kan inte besluta om din egen ansökan."), "own")
+    if locked.requested_by_id == approver.pk:
+        # Four eyes: whoever orders access for someone does not also grant it.
+        raise _refuse(
+            _(
+                "Du lämnade själv in ansökan åt den sökande. En annan behörighetsbeställare "
+                "beslutar om den."
+            ),
+            "own_order",
+        )
     if not is_approver_for(approver_employment, locked.mailbox):
         raise _refuse(
             _(
@@ -175,12 +196,23 @@ def access_request_approve(
     valid_until: date | None = None,
 ) -> AccessGrant:
     """Grant the access applied for, after the needs-and-risk assessment (R17)."""
+    # The mailbox is locked before the request, in the same order as mailbox_close, so an
+    # approval and a closing at the same moment queue rather than deadlock.
+    mailbox = (
+        Mailbox.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .get(pk=access_request.mailbox_id)
+    )
     locked = _lock_for_decision(access_request, approver, approver_employment)
     _check_assessment(risk_assessed, risk_note, reason)
-    mailbox = Mailbox.objects.select_for_update().get(pk=locked.mailbox_id)
     if mailbox.is_closed:
         raise _refuse(_("Brevlådan är stängd och kan inte få nya behörigheter."), "closed")
-    _check_not_past(valid_until)
+    if not locked.applicant.is_active or not locked.applicant.employments.active().exists():
+        raise _refuse(
+            _("Den sökande har ingen pågående anställning och kan inte få behörighet."),
+            "inactive",
+        )
+    check_date_ahead(valid_until)
     now = timezone.now()
     # One open grant per user and mailbox: an earlier one (lapsed or of another level) is
     # replaced by the new decision.
@@ -189,7 +221,9 @@ def access_request_approve(
         .filter(user=locked.applicant, mailbox=mailbox, ended_at__isnull=True)
         .first()
     )
+    replaced = ""
     if previous is not None:
+        replaced = f" (ersätter behörigheten {_level_label(previous.level)})"
         previous.ended_at = now
         previous.ended_by = approver
         previous.end_reason = f"Ersatt av beslut om ansökan {locked.pk}"
@@ -225,18 +259,16 @@ def access_request_approve(
     else:
         text = _("Din ansökan om behörighet till %(mailbox)s är beviljad.")
     date = f"{valid_until:%Y-%m-%d}" if valid_until else ""
-    Notification.objects.create(
-        user=locked.applicant, text=text % {"mailbox": mailbox.name, "date": date}
-    )
+    notify(locked.applicant, text % {"mailbox": mailbox.name, "date": date})
     access_log(
         action=AccessLog.Action.ADMIN,
         user=approver,
-        organisation_name=mailbox.organisation.name,
-        mailbox_name=mailbox.name,
+        organisation_name=approver_employment.organisation.name if approver_employment else "",
+        mailbox=mailbox,
         detail=(
             f"Beviljade ansökan {locked.pk}: {_level_label(locked.level)} för "
             f"{locked.applicant.display_name()}"
-            f"{f' till och med {date}' if date else ''}. Skäl: {reason.strip()}"
+            f"{f' till och med {date}' if date else ''}{replaced}. Skäl: {reason.strip()}"
         ),
     )
     return grant
@@ -270,16 +302,16 @@ def access_request_deny(
             "decided_at",
         ]
     )
-    Notification.objects.create(
-        user=locked.applicant,
-        text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: %(reason)s")
-        % {"mailbox": locked.mailbox.name, "reason": reason.strip()[:150]},
+    notify(
+        locked.applicant,
+        _("Din ansökan om behörighet till %(mailbox)s är avslagen: %(reason)s")
+        % {"mailbox": locked.mailbox.name, "reason": reason.strip()},
     )
     access_log(
         action=AccessLog.Action.ADMIN,
         user=approver,
-        organisation_name=locked.mailbox.organisation.name,
-        mailbox_name=locked.mailbox.name,
+        organisation_name=approver_employment.organisation.name if approver_employment else "",
+        mailbox=locked.mailbox,
         detail=(
             f"Avslog ansökan {locked.pk} från {locked.applicant.display_name()}. "
             f"Skäl: {reason.strip()}"
@@ -321,7 +353,7 @@ def grant_end(
     reason = reason.strip() or (_("Lämnade själv tillbaka behörigheten") if own else "")
     if not reason:
         raise _refuse(_("Ange varför behörigheten avslutas."), "reason")
-    _check_not_past(from_date)
+    check_date_ahead(from_date)
     now = timezone.now()
     locked.ended_by = actor
     locked.end_reason = reason
@@ -331,7 +363,7 @@ def grant_end(
         locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
     else:
         end = _start_of(from_date)
-        if locked.valid_until is not None and locked.valid_until <= end:
+        if locked.valid_until is not None and locked.valid_until < end:
             raise _refuse(
                 _(
                     "Behörigheten upphör redan %(date)s. Att avsluta den senare skulle förlänga "
@@ -344,19 +376,13 @@ def grant_end(
         text = _("Din behörighet till %(mailbox)s avslutas från och med %(date)s.")
         locked.save(update_fields=["valid_until", "ended_by", "end_reason"])
     if not own:
-        Notification.objects.create(
-            user=locked.user,
-            text=text
-            % {
-                "mailbox": locked.mailbox.name,
-                "date": f"{from_date:%Y-%m-%d}" if from_date else "",
-            },
-        )
+        date = f"{from_date:%Y-%m-%d}" if from_date else ""
+        notify(locked.user, text % {"mailbox": locked.mailbox.name, "date": date})
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=locked.mailbox.organisation.name,
-        mailbox_name=locked.mailbox.name,
+        organisation_name=actor_employment.organisation.name if actor_employment else "",
+        mailbox=locked.mailbox,
         detail=(
             f"Avslutade behörighet {_level_label(locked.level)} för "
             f"{locked.user.display_name()} "
@@ -409,13 +435,19 @@ def mailbox_create(
         phone=phone,
     )
     mailbox.full_clean()
-    mailbox.save()
+    try:
+        with transaction.atomic():
+            mailbox.save()
+    except IntegrityError:
+        # Another administrator (or a double click) took the name or HSA id a moment ago.
+        raise ValidationError(
+            _("Det finns redan en brevlåda med det namnet eller HSA-id:t."), code="taken"
+        ) from None
     MonitoringRoutine.objects.create(mailbox=mailbox)
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=organisation.name,
-        mailbox_name=name,
+        mailbox=mailbox,
         detail=f"Skapade funktionsbrevlådan {name} (HSA-id {hsa_id or 'saknas'})",
     )
     return mailbox
@@ -430,17 +462,27 @@ def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, pho
     if locked.is_functional:
         _check_name(name, locked.organisation)
     _check_hsa_id_free(hsa_id, locked.pk)
-    old_name = locked.name
+    before = {"namn": locked.name, "HSA-id": locked.hsa_id, "telefon": locked.phone}
     locked.name, locked.hsa_id, locked.phone = name, hsa_id, phone
     locked.full_clean()
-    locked.save(update_fields=["name", "hsa_id", "phone"])
-    renamed = f" (tidigare {old_name})" if old_name != name else ""
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["name", "hsa_id", "phone"])
+    except IntegrityError:
+        raise ValidationError(
+            _("Det finns redan en brevlåda med det namnet eller HSA-id:t."), code="taken"
+        ) from None
+    after = {"namn": name, "HSA-id": hsa_id, "telefon": phone}
+    changes = "; ".join(
+        f"{field} {before[field] or '–'} → {after[field] or '–'}"
+        for field in before
+        if before[field] != after[field]
+    )
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=locked.organisation.name,
-        mailbox_name=name,
-        detail=f"Ändrade brevlådans uppgifter{renamed}",
+        mailbox=locked,
+        detail=f"Ändrade brevlådans uppgifter: {changes or 'inget ändrat'}",
     )
     return locked
 
@@ -479,8 +521,7 @@ def routine_update(
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=locked.organisation.name,
-        mailbox_name=locked.name,
+        mailbox=locked,
         detail=f"Ändrade lokal rutin. Bevakare: {names}; bevakas {routine.check_times}",
     )
     return routine
@@ -508,23 +549,23 @@ def mailbox_close(*, actor: User, mailbox: Mailbox, reason: str) -> Mailbox:
         access_request.decided_by = actor
         access_request.decided_at = now
         access_request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
-    Notification.objects.bulk_create(
-        Notification(
-            user=r.applicant,
-            text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: brevlådan är stängd.")
+    for access_request in pending:
+        notify(
+            access_request.applicant,
+            _("Din ansökan om behörighet till %(mailbox)s är avslagen: brevlådan är stängd.")
             % {"mailbox": locked.name},
         )
-        for r in pending
-    )
     # Deleted one by one so django-auditlog records each removal.
     for entry in AddressListEntry.objects.filter(mailbox=locked):
         entry.delete()
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=locked.organisation.name,
-        mailbox_name=locked.name,
-        detail=f"Stängde brevlådan permanent. Skäl: {reason.strip()}",
+        mailbox=locked,
+        detail=(
+            f"Stängde brevlådan permanent. Skäl: {reason.strip()}. "
+            f"Väntande ansökningar som avslogs: {len(pending)}"
+        ),
     )
     return locked
 
@@ -601,7 +642,7 @@ def absence_set(*, user: User, mailbox: Mailbox, until: date | None, note: str) 
         )
     if mailbox.owner_id != user.pk:
         raise _refuse(_("Bara brevlådans ägare kan ändra frånvaron."), "owner")
-    _check_not_past(until)
+    check_date_ahead(until)
     mailbox.absence_until = until
     mailbox.absence_note = note.strip() if until else ""
     mailbox.save(update_fields=["absence_until", "absence_note"])

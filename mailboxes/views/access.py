@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AppRequest
 from accounts.models import Notification
-from mailboxes.forms import AccessRequestForm, DecisionForm, GrantEndForm
+from mailboxes.forms import APPROVE, AccessRequestForm, DecisionForm, GrantEndForm
 from mailboxes.models import AccessGrant, AccessRequest
 from mailboxes.selectors import (
     get_grant_for_approver,
@@ -111,13 +111,18 @@ def approvals(request: AppRequest) -> HttpResponse:
 def request_decide(request: AppRequest, pk: int) -> HttpResponse:
     employment = require_approver(request.employment)
     access_request = get_request_for_approver(employment, pk)
-    initial = {"valid_until": access_request.requested_until}
-    form = DecisionForm(request.POST or None, initial=initial)
+    requested_until = access_request.requested_until
+    if requested_until is not None and requested_until < timezone.localdate():
+        requested_until = None  # passed while the request waited: not a date to offer
+    form = DecisionForm(
+        request.POST or None,
+        decision=request.POST.get("decision"),
+        initial={"valid_until": requested_until},
+    )
     if request.method == "POST" and form.is_valid():
-        decision = request.POST.get("decision")
         data = form.cleaned_data
         try:
-            if decision == "approve":
+            if form.decision == APPROVE:
                 access_request_approve(
                     access_request=access_request,
                     approver=request.user,
@@ -128,7 +133,7 @@ def request_decide(request: AppRequest, pk: int) -> HttpResponse:
                     valid_until=data["valid_until"],
                 )
                 done = _("Ansökan är beviljad.")
-            elif decision == "deny":
+            else:
                 access_request_deny(
                     access_request=access_request,
                     approver=request.user,
@@ -138,8 +143,6 @@ def request_decide(request: AppRequest, pk: int) -> HttpResponse:
                     reason=data["reason"],
                 )
                 done = _("Ansökan är avslagen.")
-            else:
-                raise ValidationError(_("Välj att bevilja eller avslå."))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -18,7 +18,13 @@ from mailboxes.forms import (
     MailboxForm,
     RoutineForm,
 )
-from mailboxes.models import AddressList, AddressListEntry, Mailbox, MonitoringRoutine
+from mailboxes.models import (
+    AccessGrant,
+    AddressList,
+    AddressListEntry,
+    Mailbox,
+    MonitoringRoutine,
+)
 from mailboxes.selectors import get_mailbox_for_admin, require_system_admin
 from mailboxes.services import (
     address_list_add,
@@ -75,10 +81,22 @@ def mailbox_edit(request: AppRequest, pk: int) -> HttpResponse:
         form = MailboxEditForm(
             initial={"name": mailbox.name, "hsa_id": mailbox.hsa_id, "phone": mailbox.phone}
         )
+    monitors = list(routine.monitors.all()) if routine else []
+    holders = set(
+        AccessGrant.objects.current().filter(mailbox=mailbox).values_list("user_id", flat=True)
+    )
     return render(
         request,
         "mailboxes/mailbox_edit.html",
-        {"mailbox": mailbox, "form": form, "routine": routine},
+        {
+            "mailbox": mailbox,
+            "form": form,
+            "routine": routine,
+            "monitors": monitors,
+            # R5: only authorised staff monitor. A grant that ended since the routine was
+            # written leaves a monitor who can no longer open the mailbox.
+            "monitors_without_grant": [u for u in monitors if u.pk not in holders],
+        },
     )
 
 

@@ -47,6 +47,16 @@ def arvika_approver(world) -> Persona:
 
 
 @pytest.fixture
+def gripen_approver(world) -> Persona:
+    employment = EmploymentFactory.create(
+        user__username="t_gunilla",
+        organisation=world.gripen,
+        roles=[Role.STAFF, Role.ACCESS_APPROVER],
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=None)
+
+
+@pytest.fixture
 def applicant(world) -> Persona:
     """A new Karlstad nurse without any grant yet."""
     employment = EmploymentFactory.create(user__username="t_greta", organisation=world.karlstad)

@@ -17,7 +17,7 @@ def decide_url(access_request: AccessRequest) -> str:
     return reverse("mailboxes:request_decide", args=[access_request.pk])
 
 
-def decision(action: str = "approve", **overrides) -> dict:
+def decision(action: str | None = "approve", **overrides) -> dict:
     data = {
         "risk_assessed": "on",
         "risk_note": "Arbetar i området; låg risk med läsbehörighet",
