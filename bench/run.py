@@ -57,11 +57,15 @@ def build() -> tuple[Client, Client, Mailbox, Employment, Mailbox]:
     job = Employment.objects.create(
         user=sender, organisation=kommun, profession="Sjuksköterska", roles=[Role.STAFF]
     )
-    Employment.objects.create(
+    reader_job = Employment.objects.create(
         user=reader, organisation=centre, profession="Sjuksköterska", roles=[Role.STAFF]
     )
-    AccessGrant.objects.create(user=sender, mailbox=sender_box, level=AccessGrant.Level.SEND)
-    AccessGrant.objects.create(user=reader, mailbox=inbox, level=AccessGrant.Level.SEND)
+    AccessGrant.objects.create(
+        user=sender, employment=job, mailbox=sender_box, level=AccessGrant.Level.SEND
+    )
+    AccessGrant.objects.create(
+        user=reader, employment=reader_job, mailbox=inbox, level=AccessGrant.Level.SEND
+    )
     for user in (sender, reader):
         agreement_accept(user=user, version=CURRENT_VERSION)
     client = Client()

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organisation, User, hsa_id_validator
+from accounts.models import Employment, Organisation, User, hsa_id_validator
 
 
 class MailboxQuerySet(models.QuerySet["Mailbox"]):
@@ -121,15 +121,16 @@ class AddressListEntry(models.Model):
 
 class AccessGrantQuerySet(models.QuerySet["AccessGrant"]):
     def usable_by(self, user: User) -> "AccessGrantQuerySet":
-        """The user's current grants, while the user is active and employed somewhere.
+        """The user's current grants, while the user is active and still holds the employment
+        each grant was given for.
 
-        Someone whose every employment has ended reads nothing, even before an approver gets
-        round to ending their grants (they still show in the review, to be ended).
+        A nurse who leaves Karlstad for Arvika reads nothing more of Karlstad's mail, even
+        before an approver gets round to ending her grants (they still show in the review).
         """
         return self.current().filter(
             user=user,
             user__is_active=True,
-            user__employments__ended_at__isnull=True,
+            employment__ended_at__isnull=True,
         )
 
     def current(self) -> "AccessGrantQuerySet":
@@ -154,6 +155,10 @@ class AccessGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_grants"
     )
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="grants")
+    # The job the access is needed for: the grant lapses when that employment ends.
+    employment = models.ForeignKey(
+        Employment, on_delete=models.PROTECT, related_name="grants", verbose_name=_("anställning")
+    )
     level = models.PositiveSmallIntegerField(_("nivå"), choices=Level.choices)
     valid_from = models.DateTimeField(_("gäller från"), default=timezone.now)
     valid_until = models.DateTimeField(_("gäller till"), null=True, blank=True)
@@ -234,6 +239,10 @@ class AccessRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
     )
     # The applicant, or an access approver applying on their behalf.
+    # The applicant's job the access is needed for; the grant follows it.
+    applicant_employment = models.ForeignKey(
+        Employment, on_delete=models.PROTECT, related_name="+", verbose_name=_("anställning")
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -77,6 +77,33 @@ def _level_label(level: int) -> str:
 # Access requests and grants (R17)
 
 
+def _applicant_employment(
+    applicant: User, requested_by: User, requested_by_employment: Employment | None
+) -> Employment:
+    """The applicant's job that needs the access: one's own working job, or for a colleague
+    (only an access approver may apply for one) their job in the approver's organisation."""
+    if requested_by_employment is None or requested_by_employment.ended_at is not None:
+        raise _refuse(
+            _("Du har ingen pågående anställning och kan inte söka behörighet."), "no_employment"
+        )
+    if applicant.pk == requested_by.pk:
+        return requested_by_employment
+    job = (
+        Employment.objects.active()
+        .filter(user=applicant, organisation_id=requested_by_employment.organisation_id)
+        .first()
+    )
+    if job is None or not requested_by_employment.has_role(Role.ACCESS_APPROVER):
+        raise _refuse(
+            _(
+                "Bara en behörighetsbeställare kan ansöka åt någon annan, och bara åt "
+                "personer i den egna organisationen."
+            ),
+            "forbidden",
+        )
+    return job
+
+
 @transaction.atomic
 def access_request_create(
     *,
@@ -95,22 +122,7 @@ def access_request_create(
         raise _refuse(_("Brevlådan är stängd och kan inte få nya behörigheter."), "closed")
     if not mailbox.is_functional:
         raise _refuse(_("Behörighet söks bara till funktionsbrevlådor."), "not_functional")
-    if applicant.pk != requested_by.pk:
-        on_behalf_allowed = (
-            requested_by_employment is not None
-            and requested_by_employment.has_role(Role.ACCESS_APPROVER)
-            and Employment.objects.active()
-            .filter(user=applicant, organisation_id=requested_by_employment.organisation_id)
-            .exists()
-        )
-        if not on_behalf_allowed:
-            raise _refuse(
-                _(
-                    "Bara en behörighetsbeställare kan ansöka åt någon annan, och bara åt "
-                    "personer i den egna organisationen."
-                ),
-                "forbidden",
-            )
+    applicant_employment = _applicant_employment(applicant, requested_by, requested_by_employment)
     if level not in AccessGrant.Level.values:
         raise _refuse(_("Välj en behörighetsnivå."), "level")
     if not justification.strip():
@@ -124,6 +136,7 @@ def access_request_create(
     access_request = AccessRequest.objects.create(
         mailbox=mailbox,
         applicant=applicant,
+        applicant_employment=applicant_employment,
         requested_by=requested_by,
         level=level,
         justification=justification.strip(),
@@ -147,7 +160,7 @@ def _lock_for_decision(
 ) -> AccessRequest:
     locked = (
         AccessRequest.objects.select_for_update(of=("self",))
-        .select_related("mailbox__organisation", "applicant")
+        .select_related("mailbox__organisation", "applicant", "applicant_employment")
         .get(pk=access_request.pk)
     )
     if not locked.is_pending:
@@ -207,7 +220,7 @@ def access_request_approve(
     _check_assessment(risk_assessed, risk_note, reason)
     if mailbox.is_closed:
         raise _refuse(_("Brevlådan är stängd och kan inte få nya behörigheter."), "closed")
-    if not locked.applicant.is_active or not locked.applicant.employments.active().exists():
+    if not locked.applicant.is_active or locked.applicant_employment.ended_at is not None:
         raise _refuse(
             _("Den sökande har ingen pågående anställning och kan inte få behörighet."),
             "inactive",
@@ -230,6 +243,7 @@ def access_request_approve(
         previous.save(update_fields=["ended_at", "ended_by", "end_reason"])
     grant = AccessGrant.objects.create(
         user=locked.applicant,
+        employment=locked.applicant_employment,
         mailbox=mailbox,
         level=locked.level,
         valid_from=now,

@@ -69,3 +69,17 @@ class AccessGrantFactory(factory.django.DjangoModelFactory[AccessGrant]):
     user = factory.SubFactory(UserFactory)
     mailbox = factory.SubFactory(MailboxFactory)
     level = AccessGrant.Level.SEND
+
+    @factory.lazy_attribute
+    def employment(self) -> Employment:
+        """The user's ongoing job, preferably in the mailbox's organisation; one is made there
+        when the user has none."""
+        # factory_boy has resolved the sub-factories to instances by now.
+        user: User = self.user  # type: ignore[assignment]
+        mailbox: Mailbox = self.mailbox  # type: ignore[assignment]
+        jobs = Employment.objects.active().filter(user=user)
+        return (
+            jobs.filter(organisation=mailbox.organisation).first()
+            or jobs.first()
+            or EmploymentFactory.create(user=user, organisation=mailbox.organisation)
+        )

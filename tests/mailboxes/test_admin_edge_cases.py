@@ -19,6 +19,7 @@ from mailboxes.services import (
     mailbox_create,
     routine_update,
 )
+from tests.factories import EmploymentFactory
 from tests.mailboxes.conftest import apply
 from tests.mailboxes.test_request_decide import decide_url, decision
 
@@ -213,3 +214,40 @@ def test_two_administrators_creating_the_same_mailbox_at_once_get_a_message(worl
     assert sorted(outcomes)[-1] == "created"
     assert "finns redan" in sorted(outcomes)[0] or "används redan" in sorted(outcomes)[0]
     assert Mailbox.objects.filter(name__startswith="Vc Gripen Södra").count() == 1
+
+
+def test_a_nurse_who_moves_to_another_employer_reads_nothing_more_of_the_old_mailbox(world):
+    thread_page = reverse("messenger:mailbox", args=[world.karlstad_fbl.pk])
+    assert world.nurse.client().get(thread_page).status_code == 200
+    world.nurse.employment.ended_at = timezone.now()
+    world.nurse.employment.save(update_fields=["ended_at"])
+    EmploymentFactory.create(user=world.nurse.user, organisation=world.arvika)
+    # Her Karlstad grant is not ended yet, but the job it was given for is.
+    assert AccessGrant.objects.filter(user=world.nurse.user, ended_at__isnull=True).exists()
+    assert world.nurse.client().get(thread_page).status_code == 404
+
+
+def test_a_grant_follows_the_job_it_was_applied_for(world, applicant):
+    # David in Arvika may be granted Karlstad's mailbox: his Arvika job is the one that needs it.
+    access_request = apply(world.outsider, world.karlstad_fbl)
+    assert access_request.applicant_employment == world.outsider.employment
+    # An approver applying for a colleague names the colleague's job in the approver's
+    # organisation.
+    ordered = access_request_create(
+        applicant=applicant.user,
+        requested_by=world.approver.user,
+        requested_by_employment=world.approver.employment,
+        mailbox=world.karlstad_fbl,
+        level=AccessGrant.Level.READ,
+        justification="Ny i hemsjukvården",
+    )
+    assert ordered.applicant_employment == applicant.employment
+    grant = access_request_approve(
+        access_request=access_request,
+        approver=world.approver.user,
+        approver_employment=world.approver.employment,
+        risk_assessed=True,
+        risk_note="Låg risk",
+        reason="Samarbete över kommungränsen",
+    )
+    assert grant.employment == world.outsider.employment

@@ -83,9 +83,12 @@ def test_a_dual_employee_cannot_link_from_a_municipal_mailbox(world, thread):
     from mailboxes.models import AccessGrant
     from tests.factories import EmploymentFactory
 
-    EmploymentFactory.create(user=world.hc_nurse.user, organisation=world.karlstad)
+    karlstad_job = EmploymentFactory.create(user=world.hc_nurse.user, organisation=world.karlstad)
     AccessGrant.objects.create(
-        user=world.hc_nurse.user, mailbox=world.karlstad_fbl, level=AccessGrant.Level.SEND
+        user=world.hc_nurse.user,
+        employment=karlstad_job,
+        mailbox=world.karlstad_fbl,
+        level=AccessGrant.Level.SEND,
     )
     response = world.hc_nurse.client().post(
         thread_url("attach_link", world.karlstad_fbl, thread), LINK

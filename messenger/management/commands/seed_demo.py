@@ -146,14 +146,14 @@ class Command(BaseCommand):
             # The demo users have read and accepted the confidentiality agreement (R17).
             AgreementAcceptance.objects.get_or_create(user=user, version=CURRENT_VERSION)
             org = organisations[org_name]
-            Employment.objects.get_or_create(
+            employment, _ = Employment.objects.get_or_create(
                 user=user,
                 organisation=org,
                 ended_at=None,
                 defaults={"profession": profession, "roles": [Role.STAFF, *roles]},
             )
             if fbl is not None:
-                self.grant(user, fbl, AccessGrant.Level.SEND)
+                self.grant(employment, fbl, AccessGrant.Level.SEND)
             if personal:
                 box, _ = Mailbox.objects.get_or_create(
                     owner=user,
@@ -163,13 +163,16 @@ class Command(BaseCommand):
                         "name": f"{user.get_full_name()}, {org.name}",
                     },
                 )
-                self.grant(user, box, AccessGrant.Level.MANAGE)
+                self.grant(employment, box, AccessGrant.Level.MANAGE)
             users[username] = user
         return users
 
-    def grant(self, user: User, mailbox: Mailbox, level: int) -> None:
+    def grant(self, employment: Employment, mailbox: Mailbox, level: int) -> None:
         AccessGrant.objects.get_or_create(
-            user=user, mailbox=mailbox, ended_at=None, defaults={"level": level}
+            user=employment.user,
+            mailbox=mailbox,
+            ended_at=None,
+            defaults={"level": level, "employment": employment},
         )
 
     def seed_threads(self, users: dict[str, User]) -> int:
