@@ -1,0 +1,88 @@
+"""axe-core over every page each kind of user works in, beyond the messaging story's pages."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page
+
+from accounts.models import Organisation, User
+from mailboxes.models import AccessGrant, Mailbox
+from mailboxes.services import access_request_create
+from messenger.models import Delivery
+from tests.browser.helpers import log_in, serious_violations
+
+pytestmark = pytest.mark.browser
+
+
+def karlstad_fbl() -> Mailbox:
+    return Mailbox.objects.get(name="Karlstads kommun Hälso- och sjukvård (FBL)")
+
+
+def pages_for_anna() -> list[str]:
+    anna = User.objects.get(username="anna")
+    personal = Mailbox.objects.get(owner=anna)
+    delivery = Delivery.objects.filter(mailbox=karlstad_fbl()).first()
+    assert delivery is not None, "the demo data has threads in Karlstad's mailbox"
+    return [
+        reverse("messenger:search", args=[karlstad_fbl().pk]),
+        reverse("messenger:mailbox", args=[personal.pk]),  # with the out-of-office form
+        reverse("messenger:print", args=[karlstad_fbl().pk, delivery.thread_id]),
+        reverse("mailboxes:my_access"),
+        reverse("mailboxes:request_create"),
+        "/finns-inte/",
+    ]
+
+
+def pages_for_eva() -> list[str]:
+    david = User.objects.get(username="david")
+    access_request = access_request_create(
+        applicant=david,
+        requested_by=david,
+        requested_by_employment=david.employments.get(),
+        mailbox=karlstad_fbl(),
+        level=AccessGrant.Level.READ,
+        justification="Samverkan över kommungränsen",
+    )
+    grant = AccessGrant.objects.current().filter(mailbox=karlstad_fbl()).first()
+    assert grant is not None
+    return [
+        reverse("mailboxes:approvals"),
+        reverse("mailboxes:request_decide", args=[access_request.pk]),
+        reverse("mailboxes:grant_review"),
+        reverse("mailboxes:grant_end", args=[grant.pk]),
+    ]
+
+
+def pages_for_admin() -> list[str]:
+    mailbox = karlstad_fbl()
+    karlstad = Organisation.objects.get(name="Karlstads kommun")
+    return [
+        reverse("mailboxes:admin_mailboxes"),
+        reverse("mailboxes:admin_mailbox_new"),
+        reverse("mailboxes:admin_mailbox", args=[mailbox.pk]),
+        reverse("mailboxes:admin_routine", args=[mailbox.pk]),
+        reverse("mailboxes:admin_mailbox_close", args=[mailbox.pk]),
+        reverse("mailboxes:admin_address_lists"),
+        reverse("mailboxes:admin_address_list", args=[karlstad.pk]),
+        reverse("accounts:roles_index"),
+        reverse("accounts:roles", args=[karlstad.pk]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("username", "pages"),
+    [("anna", pages_for_anna), ("eva", pages_for_eva), ("admin", pages_for_admin)],
+)
+def test_every_page_has_no_serious_accessibility_violations(
+    page: Page, demo_site, demo_password, username, pages
+):
+    log_in(page, demo_site.url, username, demo_password)
+    page.wait_for_url(f"{demo_site.url}/")
+    found = {}
+    for path in pages():
+        response = page.goto(f"{demo_site.url}{path}")
+        assert response is not None
+        assert response.status == (404 if path == "/finns-inte/" else 200), path
+        violations = serious_violations(page)
+        if violations:
+            found[path] = violations
+    assert found == {}
