@@ -78,7 +78,7 @@ def grants_for_review(employment: Employment) -> QuerySet[AccessGrant]:
     return (
         AccessGrant.objects.current()
         .filter(mailbox__organisation_id=employment.organisation_id, mailbox__kind="functional")
-        .select_related("mailbox", "user", "granted_by")
+        .select_related("mailbox", "user", "granted_by", "employment__organisation")
         .order_by("mailbox__name", "user__last_name", "user__first_name")
     )
 

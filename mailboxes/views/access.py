@@ -166,7 +166,8 @@ def grant_review(request: AppRequest) -> HttpResponse:
         {
             "grant": g,
             "age_days": (now - g.valid_from).days,
-            "flagged": g.needs_review(days=days),
+            # Unused for long, or the job it was given for has ended: ask whether to end it.
+            "flagged": g.needs_review(days=days) or g.employment.ended_at is not None,
         }
         for g in grants
     ]

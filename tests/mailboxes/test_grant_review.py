@@ -36,6 +36,16 @@ def test_grants_unused_for_the_configured_period_are_flagged(world):
     assert "1 behörighet behöver granskas." in response.content.decode()
 
 
+def test_a_grant_whose_job_has_ended_is_flagged_and_says_so(world):
+    AccessGrant.objects.filter(user=world.nurse.user).update(last_used_at=timezone.now())
+    world.nurse.employment.ended_at = timezone.now()
+    world.nurse.employment.save(update_fields=["ended_at"])
+    response = world.approver.client().get(URL)
+    [row] = [r for r in response.context["rows"] if r["grant"].user == world.nurse.user]
+    assert row["flagged"]
+    assert "anställningen har upphört" in response.content.decode()
+
+
 def test_a_never_used_grant_is_flagged_once_it_is_old_enough(world):
     AccessGrant.objects.filter(user=world.nurse.user).update(
         valid_from=timezone.now() - timedelta(days=91), last_used_at=None
