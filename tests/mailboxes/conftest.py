@@ -3,7 +3,7 @@ from django.test import Client
 
 from accounts.models import Organisation, Role
 from mailboxes.models import AccessGrant, AccessRequest, Mailbox
-from mailboxes.services import access_request_create
+from mailboxes.services import access_request_approve, access_request_create
 from tests.conftest import Persona
 from tests.factories import EmploymentFactory, OrganisationFactory, UserFactory
 
@@ -19,6 +19,31 @@ def apply(
         mailbox=mailbox,
         level=level,
         justification=kwargs.pop("justification", "Arbetar i hemsjukvården i området"),
+        **kwargs,
+    )
+
+
+def order(approver: Persona, applicant: Persona, mailbox: Mailbox) -> AccessRequest:
+    """An access approver applies for read access on a colleague's behalf."""
+    return access_request_create(
+        applicant=applicant.user,
+        requested_by=approver.user,
+        requested_by_employment=approver.employment,
+        mailbox=mailbox,
+        level=AccessGrant.Level.READ,
+        justification="Ny i hemsjukvården",
+    )
+
+
+def approve(approver: Persona, access_request: AccessRequest, **kwargs) -> AccessGrant:
+    """The approver grants the request through the real service, assessment done."""
+    return access_request_approve(
+        access_request=access_request,
+        approver=approver.user,
+        approver_employment=approver.employment,
+        risk_assessed=True,
+        risk_note=kwargs.pop("risk_note", "Låg risk"),
+        reason=kwargs.pop("reason", "Styrkt behov"),
         **kwargs,
     )
 

@@ -13,14 +13,12 @@ from accounts.models import Notification
 from audit.models import AccessLog
 from mailboxes.models import AccessGrant, AccessRequest, Mailbox, MonitoringRoutine
 from mailboxes.services import (
-    access_request_approve,
-    access_request_create,
     grant_end,
     mailbox_create,
     routine_update,
 )
 from tests.factories import EmploymentFactory
-from tests.mailboxes.conftest import apply
+from tests.mailboxes.conftest import apply, approve, order
 from tests.mailboxes.test_request_decide import decide_url, decision
 
 
@@ -82,14 +80,7 @@ def test_a_long_mailbox_name_and_reason_still_fit_the_notification(
 
 
 def test_an_approver_does_not_grant_what_they_ordered_themself(world, applicant):
-    ordered = access_request_create(
-        applicant=applicant.user,
-        requested_by=world.approver.user,
-        requested_by_employment=world.approver.employment,
-        mailbox=world.karlstad_fbl,
-        level=AccessGrant.Level.READ,
-        justification="Ny i hemsjukvården",
-    )
+    ordered = order(world.approver, applicant, world.karlstad_fbl)
     response = world.approver.client().post(decide_url(ordered), decision())
     assert "En annan behörighetsbeställare beslutar om den." in response.content.decode()
     ordered.refresh_from_db()
@@ -125,15 +116,7 @@ def test_decisions_are_logged_under_the_mailboxs_organisation_for_log_control(wo
 def test_a_grant_shows_its_last_day_and_can_be_ended_from_the_day_after(world, applicant):
     last_day = timezone.localdate() + timedelta(days=10)
     access_request = apply(applicant, world.karlstad_fbl)
-    grant = access_request_approve(
-        access_request=access_request,
-        approver=world.approver.user,
-        approver_employment=world.approver.employment,
-        risk_assessed=True,
-        risk_note="Låg risk",
-        reason="Styrkt behov",
-        valid_until=last_day,
-    )
+    grant = approve(world.approver, access_request, valid_until=last_day)
     assert grant.last_day() == last_day
     page = applicant.client().get(reverse("mailboxes:my_access")).content.decode()
     assert f"{last_day:%Y-%m-%d}" in page
@@ -233,21 +216,7 @@ def test_a_grant_follows_the_job_it_was_applied_for(world, applicant):
     assert access_request.applicant_employment == world.outsider.employment
     # An approver applying for a colleague names the colleague's job in the approver's
     # organisation.
-    ordered = access_request_create(
-        applicant=applicant.user,
-        requested_by=world.approver.user,
-        requested_by_employment=world.approver.employment,
-        mailbox=world.karlstad_fbl,
-        level=AccessGrant.Level.READ,
-        justification="Ny i hemsjukvården",
-    )
+    ordered = order(world.approver, applicant, world.karlstad_fbl)
     assert ordered.applicant_employment == applicant.employment
-    grant = access_request_approve(
-        access_request=access_request,
-        approver=world.approver.user,
-        approver_employment=world.approver.employment,
-        risk_assessed=True,
-        risk_note="Låg risk",
-        reason="Samarbete över kommungränsen",
-    )
+    grant = approve(world.approver, access_request, reason="Samarbete över kommungränsen")
     assert grant.employment == world.outsider.employment
