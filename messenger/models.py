@@ -85,6 +85,30 @@ class Thread(models.Model):
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
 
+    def is_receiving_side(self, mailbox_id: int) -> bool:
+        """Whether a reply from this mailbox answers the thread (R9).
+
+        The recipient's mailbox does, and so does a colleague's the receiving side forwarded the
+        thread to, however many forwards away. A colleague the sender's side forwarded it to
+        does not: the question is still waiting for the recipient.
+        """
+        if mailbox_id in (self.recipient_mailbox_id, self.sender_mailbox_id):
+            return mailbox_id == self.recipient_mailbox_id
+        came_from = dict(
+            Delivery.objects.filter(thread=self, forwarded_from__isnull=False).values_list(
+                "mailbox_id", "forwarded_from_id"
+            )
+        )
+        seen: set[int] = set()
+        current = came_from.get(mailbox_id)
+        # Forwarding back and forth can make a loop in the records: it answers nothing.
+        while current is not None and current not in seen:
+            if current in (self.recipient_mailbox_id, self.sender_mailbox_id):
+                return current == self.recipient_mailbox_id
+            seen.add(current)
+            current = came_from.get(current)
+        return False
+
 
 class Deadline:
     """R9: the recipient has 72 hours; the sender sees how much is left or how late it is."""

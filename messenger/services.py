@@ -257,8 +257,7 @@ def _message_reply(
     now = timezone.now()
     thread.last_message_at = now
     fields = ["last_message_at"]
-    # Answered by the receiving side: its mailbox, or a colleague it forwarded the thread to.
-    if thread.answered_at is None and mailbox.pk != thread.sender_mailbox_id:
+    if thread.answered_at is None and thread.is_receiving_side(mailbox.pk):
         thread.answered_at = now
         fields.append("answered_at")
     thread.save(update_fields=fields)

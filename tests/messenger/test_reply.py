@@ -2,7 +2,11 @@ import uuid
 
 import pytest
 
+from mailboxes.models import Mailbox
 from messenger.models import Delivery, Message
+from messenger.services import message_forward
+from tests.conftest import Persona
+from tests.factories import EmploymentFactory, MailboxFactory
 from tests.helpers import delivery_of, reply, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -32,6 +36,64 @@ def test_a_reply_puts_the_thread_unread_in_the_other_sides_inbox(world, thread):
 
 def test_the_senders_own_follow_up_does_not_answer_the_thread(world, thread):
     reply(world.nurse, thread, body="Tillägg: patienten har feber.")
+    thread.refresh_from_db()
+    assert thread.answered_at is None
+
+
+def colleague_with_own_mailbox(organisation, username: str) -> Persona:
+    employment = EmploymentFactory.create(user__username=username, organisation=organisation)
+    mailbox = MailboxFactory.create(
+        kind=Mailbox.Kind.PERSONAL,
+        owner=employment.user,
+        organisation=organisation,
+        name=f"{username}, {organisation.name}",
+        hsa_id="",
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=mailbox)
+
+
+def forward_to(persona: Persona, thread, mailbox, colleague: Persona) -> None:
+    message_forward(
+        actor=persona.user,
+        employment=persona.employment,
+        delivery=delivery_of(thread, mailbox),
+        colleague=colleague.user,
+        comment="",
+        colleague_told=True,
+    )
+
+
+def test_a_sender_side_colleagues_reply_does_not_answer_the_thread(world, thread):
+    colleague = colleague_with_own_mailbox(world.karlstad, "t_kalle")
+    forward_to(world.nurse, thread, world.karlstad_fbl, colleague)
+    reply(colleague, thread, body="Jag tar det här och ringer i morgon.")
+    thread.refresh_from_db()
+    assert thread.answered_at is None
+
+
+def test_a_receiving_side_colleagues_reply_answers_the_thread(world, thread):
+    forward_to(world.hc_nurse, thread, world.gripen_fbl, world.doctor)
+    reply(world.doctor, thread, body="Dosen sänks till 2,5 mg.")
+    thread.refresh_from_db()
+    assert thread.answered_at is not None
+
+
+def test_a_reply_after_two_forwards_on_the_receiving_side_answers_the_thread(world, thread):
+    second = colleague_with_own_mailbox(world.gripen, "t_gustav")
+    forward_to(world.hc_nurse, thread, world.gripen_fbl, world.doctor)
+    forward_to(world.doctor, thread, world.doctor.mailbox, second)
+    reply(second, thread, body="Dosen sänks till 2,5 mg.")
+    thread.refresh_from_db()
+    assert thread.answered_at is not None
+
+
+def test_forwards_back_and_forth_on_the_sender_side_never_answer(world, thread):
+    first = colleague_with_own_mailbox(world.karlstad, "t_kalle")
+    second = colleague_with_own_mailbox(world.karlstad, "t_lisa")
+    forward_to(world.nurse, thread, world.karlstad_fbl, first)
+    forward_to(first, thread, first.mailbox, second)
+    forward_to(second, thread, second.mailbox, first)  # a loop in the forwarding records
+    reply(first, thread, body="Vi ringer vårdcentralen.")
     thread.refresh_from_db()
     assert thread.answered_at is None
 
