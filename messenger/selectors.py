@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, F, Q, QuerySet
@@ -125,16 +125,23 @@ def encode_cursor(delivery: Delivery) -> str:
     return f"{delivery.last_message_at.isoformat()}_{delivery.pk}"
 
 
+_CURSOR = re.compile(r"(?P<stamp>.+)_(?P<pk>[0-9]{1,18})")  # 18 digits fit a bigint
+CURSOR_YEARS = range(2000, 3000)  # a cursor names a row's time; other years are tampering
+
+
 def decode_cursor(raw: str) -> tuple[datetime, int] | None:
-    """The position a cursor names; None (the first page) for anything malformed."""
-    stamp, _sep, pk = raw.rpartition("_")
+    """The position a cursor names, in UTC; None (the first page) for anything malformed."""
+    match = _CURSOR.fullmatch(raw)
+    if match is None:
+        return None
     try:
-        moment = parse_datetime(stamp) if stamp else None
+        moment = parse_datetime(match["stamp"])
     except ValueError:  # well-formed but impossible, such as month 13
         return None
-    if moment is None or timezone.is_naive(moment) or not pk.isdigit():
+    if moment is None or timezone.is_naive(moment) or moment.year not in CURSOR_YEARS:
         return None
-    return moment, int(pk)
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+    return moment.astimezone(UTC), int(match["pk"])
 
 
 def _listing(queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
