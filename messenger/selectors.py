@@ -248,7 +248,8 @@ def preset_recipients(employment: Employment | None, sender: Mailbox) -> list[Ma
 
 def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mailbox]:
     """The global address list: every open functional mailbox whose name matches."""
-    words = query.split()
+    # No name holds a control character, and PostgreSQL refuses NUL outright.
+    words = [word for word in query.split() if word.isprintable()]
     if not words:
         return []
     queryset = Mailbox.objects.active().functional().exclude(pk=sender.pk)

@@ -80,6 +80,14 @@ def test_the_global_address_list_is_searched_as_you_type(world):
     assert "Gamla" not in text  # R14: closed mailboxes cannot be chosen
 
 
+@pytest.mark.parametrize("query", ["gripen\x00", "\x00", "gri\x00pen", "gripen\x7f"])
+def test_a_control_character_in_the_address_search_finds_nothing(world, query):
+    url = reverse("messenger:recipients", args=[world.karlstad_fbl.pk])
+    response = world.nurse.client().get(url, {"q": query}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert world.gripen_fbl.name not in response.content.decode()
+
+
 def test_for_information_needs_the_no_action_confirmation_and_has_no_deadline(
     world, compose_url, form, categories
 ):

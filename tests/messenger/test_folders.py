@@ -145,6 +145,13 @@ def test_a_bad_cursor_shows_the_first_page(world, thread, cursor):
     assert thread.subject in response.content.decode()
 
 
+def test_a_control_character_in_the_folder_name_shows_the_inbox(world, thread):
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    response = world.hc_nurse.client().get(url, {"mapp": "arkiv\x00"})
+    assert response.status_code == 200
+    assert thread.subject in response.content.decode()
+
+
 def test_a_cursor_with_an_offset_postgresql_refuses_still_pages(world, thread):
     # Python reads +16:00; PostgreSQL stops at ±15:59. In UTC it is an ordinary moment.
     url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
