@@ -123,7 +123,7 @@ class ColleagueField(forms.ModelChoiceField):
         return str(obj.display_name())
 
 
-class ForwardForm(forms.Form):
+class ForwardForm(TokenForm):
     colleague = ColleagueField(
         queryset=User.objects.none(),
         label=_("Kollega"),

@@ -274,6 +274,8 @@ class ThreadEvent(models.Model):
     from_mailbox_name = models.CharField(max_length=200)
     to_name = models.CharField(max_length=300, blank=True)
     comment = models.TextField(blank=True, max_length=2000)
+    # The forward form's one-time token: a double-clicked "Vidarebefordra" forwards once.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["at", "pk"]

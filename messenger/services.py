@@ -335,7 +335,6 @@ def trash_empty(*, user: User, employment: Employment | None, mailbox: Mailbox) 
     return len(thread_ids)
 
 
-@transaction.atomic
 def message_forward(
     *,
     actor: User,
@@ -344,12 +343,45 @@ def message_forward(
     colleague: User,
     comment: str,
     colleague_told: bool,
-) -> Delivery:
-    """Forward a thread to a named colleague's personal mailbox (R12).
+    client_token: UUID | None = None,
+) -> ThreadEvent:
+    """Forward a thread to a named colleague's personal mailbox (R12); returns its history event.
 
     Only to people with an account and an open personal mailbox, and only once the colleague has
     been told about it. Journal links in the thread record the forward in their ledger (R11).
+    A form posted twice with the same token forwards once.
     """
+
+    def earlier() -> ThreadEvent | None:
+        if client_token is None:
+            return None
+        return ThreadEvent.objects.filter(client_token=client_token).first()
+
+    return _once(
+        earlier,
+        lambda: _message_forward(
+            actor=actor,
+            employment=employment,
+            delivery=delivery,
+            colleague=colleague,
+            comment=comment,
+            colleague_told=colleague_told,
+            client_token=client_token,
+        ),
+    )
+
+
+@transaction.atomic
+def _message_forward(
+    *,
+    actor: User,
+    employment: Employment,
+    delivery: Delivery,
+    colleague: User,
+    comment: str,
+    colleague_told: bool,
+    client_token: UUID | None,
+) -> ThreadEvent:
     if not colleague_told:
         raise ValidationError(
             {"colleague_told": _("Bekräfta att kollegan vet om att ärendet skickas till hen.")}
@@ -380,7 +412,7 @@ def message_forward(
         Delivery.objects.filter(pk=forwarded.pk).update(
             folder=Delivery.Folder.INBOX, read_at=None, forwarded_from=delivery.mailbox
         )
-    ThreadEvent.objects.create(
+    event = ThreadEvent.objects.create(
         thread=thread,
         kind=ThreadEvent.Kind.FORWARDED,
         at=now,
@@ -388,6 +420,7 @@ def message_forward(
         from_mailbox_name=delivery.mailbox.name,
         to_name=colleague.display_name(),
         comment=comment,
+        client_token=client_token,
     )
     JournalLinkRecipient.objects.bulk_create(
         JournalLinkRecipient(
@@ -409,7 +442,7 @@ def message_forward(
         patient_id=thread.patient_id,
         detail=f"till {colleague.display_name()}",
     )
-    return forwarded
+    return event
 
 
 def may_link(employment: Employment | None, mailbox: Mailbox) -> bool:

@@ -13,7 +13,7 @@ from mailboxes.models import AccessGrant
 from mailboxes.selectors import grant_level
 from mailboxes.services import grant_mark_used
 from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
-from messenger.models import Delivery
+from messenger.models import Delivery, ThreadEvent
 from messenger.selectors import (
     SLUG_OF_FOLDER,
     absent_colleagues,
@@ -190,6 +190,8 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
     )
     if request.method == "POST" and form.is_valid():
         colleague = form.cleaned_data["colleague"]
+        token = form.cleaned_data["client_token"]
+        already = ThreadEvent.objects.filter(client_token=token).exists()
         try:
             message_forward(
                 actor=request.user,
@@ -198,14 +200,22 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
                 colleague=colleague,
                 comment=form.cleaned_data["comment"],
                 colleague_told=form.cleaned_data["colleague_told"],
+                client_token=token,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("Ärendet är vidarebefordrat till %(name)s.") % {"name": colleague.display_name()},
-            )
+            if already:
+                messages.info(
+                    request,
+                    _("Ärendet var redan vidarebefordrat. Det vidarebefordrades en gång."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Ärendet är vidarebefordrat till %(name)s.")
+                    % {"name": colleague.display_name()},
+                )
             return _back_to_thread(delivery)
     return render(
         request,

@@ -1,3 +1,6 @@
+import re
+import uuid
+
 import pytest
 
 from audit.models import AccessLog
@@ -14,6 +17,7 @@ def thread(world, categories):
 
 
 def forward(persona, mailbox, thread, **data):
+    data.setdefault("client_token", str(uuid.uuid4()))
     return persona.client().post(thread_url("forward", mailbox, thread), data)
 
 
@@ -41,6 +45,38 @@ def test_it_forwards_to_a_named_colleagues_personal_mailbox(world, thread):
     page = world.doctor.client().get(thread_url("thread", world.doctor.mailbox, thread))
     assert page.status_code == 200
     assert "vidarebefordrade" in page.content.decode()
+
+
+def test_a_double_submitted_forward_is_saved_once(world, thread):
+    journal_link_attach(
+        actor=world.hc_nurse.user,
+        employment=world.hc_nurse.employment,
+        delivery=delivery_of(thread, world.gripen_fbl),
+        kind="medication_list",
+        title="Läkemedelslista",
+        reference="LM-1",
+    )
+    client = world.hc_nurse.client()
+    page = client.get(thread_url("forward", world.gripen_fbl, thread)).content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', page)
+    assert token is not None
+    data = {
+        "client_token": token[1],
+        "colleague": world.doctor.user.pk,
+        "colleague_told": "on",
+        "comment": "Kan du titta på dosen?",
+    }
+    client.post(thread_url("forward", world.gripen_fbl, thread), data)
+    world.doctor.client().get(thread_url("thread", world.doctor.mailbox, thread))
+    read_at = delivery_of(thread, world.doctor.mailbox).read_at
+    assert read_at is not None
+
+    again = client.post(thread_url("forward", world.gripen_fbl, thread), data, follow=True)
+    assert "Ärendet var redan vidarebefordrat" in again.content.decode()
+    assert ThreadEvent.objects.filter(thread=thread, kind="forwarded").count() == 1
+    assert JournalLinkRecipient.objects.filter(via="forwarded").count() == 1
+    assert AccessLog.objects.filter(action=AccessLog.Action.FORWARD).count() == 1
+    assert delivery_of(thread, world.doctor.mailbox).read_at == read_at
 
 
 def test_the_colleague_must_have_been_told(world, thread):
