@@ -382,6 +382,10 @@ def _message_forward(
     colleague_told: bool,
     client_token: UUID | None,
 ) -> ThreadEvent:
+    # Checked here, after the token: a re-post reports the first forward even if the mailbox
+    # has closed since.
+    if delivery.mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Ärenden i den kan inte vidarebefordras."))
     if not colleague_told:
         raise ValidationError(
             {"colleague_told": _("Bekräfta att kollegan vet om att ärendet skickas till hen.")}
@@ -499,6 +503,8 @@ def _journal_link_attach(
     reference: str,
     client_token: UUID | None,
 ) -> JournalLink:
+    if delivery.mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Länkar kan inte bifogas i den."))
     if not may_link(employment, delivery.mailbox):
         raise ValidationError(_("Endast vårdcentralens personal kan bifoga länkar till journalen."))
     if kind not in JournalLink.Kind.values:

@@ -79,6 +79,22 @@ def test_a_double_submitted_forward_is_saved_once(world, thread):
     assert delivery_of(thread, world.doctor.mailbox).read_at == read_at
 
 
+def test_a_closed_mailbox_forwards_nothing(world, thread):
+    world.gripen_fbl.closed_at = thread.created_at
+    world.gripen_fbl.save(update_fields=["closed_at"])
+    response = forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        thread,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    assert response.status_code == 400
+    assert "Brevlådan är stängd" in response.content.decode()
+    assert not Delivery.objects.filter(mailbox=world.doctor.mailbox).exists()
+    assert not ThreadEvent.objects.exists()
+
+
 def test_the_colleague_must_have_been_told(world, thread):
     response = forward(world.hc_nurse, world.gripen_fbl, thread, colleague=world.doctor.user.pk)
     assert response.status_code == 400
