@@ -279,6 +279,8 @@ def forward_candidates(organisation: Organisation, actor: User) -> QuerySet[User
             is_active=True,
             employments__organisation=organisation,
             employments__ended_at__isnull=True,
+            # Both: on its own, closed_at IS NULL is also true of someone with no mailbox at all.
+            personal_mailbox__isnull=False,
             personal_mailbox__closed_at__isnull=True,
         )
         .exclude(pk=actor.pk)

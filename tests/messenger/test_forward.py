@@ -6,7 +6,7 @@ import pytest
 from audit.models import AccessLog
 from messenger.models import Delivery, JournalLinkRecipient, ThreadEvent
 from messenger.services import journal_link_attach
-from tests.factories import UserFactory
+from tests.factories import EmploymentFactory, MailboxFactory, UserFactory
 from tests.helpers import delivery_of, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -115,8 +115,6 @@ def test_someone_without_an_account_here_cannot_be_chosen(world, thread):
 
 def test_municipal_staff_forward_too(world, thread, categories):
     colleague = world.approver.user
-    from tests.factories import MailboxFactory
-
     MailboxFactory.create(
         kind="personal", owner=colleague, organisation=world.karlstad, name="Eva T", hsa_id=""
     )
@@ -133,6 +131,24 @@ def test_the_form_offers_only_colleagues_of_the_working_organisation(world, thre
     assert world.doctor.user.display_name() in text
     assert world.nurse.user.display_name() not in text
     assert PATIENTS[0] not in text  # masked here: only the thread page shows it whole
+
+
+def test_the_form_offers_only_people_with_an_open_personal_mailbox(world, thread):
+    no_mailbox = EmploymentFactory.create(organisation=world.gripen).user
+    closed = EmploymentFactory.create(organisation=world.gripen).user
+    MailboxFactory.create(
+        kind="personal",
+        owner=closed,
+        organisation=world.gripen,
+        name="Stängd T",
+        hsa_id="",
+        closed_at=thread.created_at,
+    )
+    page = world.hc_nurse.client().get(thread_url("forward", world.gripen_fbl, thread))
+    text = page.content.decode()
+    assert f'value="{world.doctor.user.pk}"' in text
+    assert f'value="{no_mailbox.pk}"' not in text
+    assert f'value="{closed.pk}"' not in text
 
 
 def test_a_forward_is_written_in_the_journal_links_ledger(world, thread):
