@@ -130,14 +130,23 @@ class Deadline:
     def is_overdue(self) -> bool:
         return self.answered_at is None and self.now > self.due
 
+    # Whole hours, and whole minutes for the last hour: "0 h kvar" would read as too late.
+    @property
+    def minutes_left(self) -> int:
+        return max(0, int((self.due - self.now).total_seconds() // 60))
+
     @property
     def hours_left(self) -> int:
-        return max(0, int((self.due - self.now).total_seconds() // 3600))
+        return self.minutes_left // 60
+
+    @property
+    def minutes_late(self) -> int:
+        end = self.answered_at or self.now
+        return max(0, int((end - self.due).total_seconds() // 60))
 
     @property
     def hours_late(self) -> int:
-        end = self.answered_at or self.now
-        return max(0, int((end - self.due).total_seconds() // 3600))
+        return self.minutes_late // 60
 
 
 class Message(models.Model):
