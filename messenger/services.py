@@ -65,10 +65,29 @@ def _message_create(
     )
 
 
-def _already_sent(client_token: UUID | None) -> Message | None:
+def _form_reused() -> ValidationError:
+    return ValidationError(
+        _("Formuläret är för gammalt. Ladda om sidan och försök igen."), code="form_reused"
+    )
+
+
+def _already_sent(
+    client_token: UUID | None, *, author: User, mailbox: Mailbox, thread_id: int | None = None
+) -> Message | None:
+    """The message an earlier post of this same form sent: same author, mailbox and thread.
+
+    A token met anywhere else comes from another form, reused: refused, never taken as sent.
+    """
     if client_token is None:
         return None
-    return Message.objects.select_related("thread").filter(client_token=client_token).first()
+    earlier = Message.objects.select_related("thread").filter(client_token=client_token).first()
+    if earlier is None:
+        return None
+    if (earlier.author_id, earlier.sender_mailbox_id) != (author.pk, mailbox.pk) or (
+        thread_id is not None and earlier.thread_id != thread_id
+    ):
+        raise _form_reused()
+    return earlier
 
 
 def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
@@ -87,10 +106,6 @@ def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
         if earlier is None:
             raise
         return earlier
-
-
-def _send_once(client_token: UUID | None, send: Callable[[], Message]) -> Message:
-    return _once(lambda: _already_sent(client_token), send)
 
 
 def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
@@ -123,8 +138,8 @@ def thread_start(
 
     A form posted twice with the same token sends once: the second call returns the first thread.
     """
-    first = _send_once(
-        client_token,
+    first = _once(
+        lambda: _already_sent(client_token, author=author, mailbox=sender_mailbox),
         lambda: _thread_start(
             author=author,
             employment=employment,
@@ -220,8 +235,10 @@ def message_reply(
     The receiving side's first reply marks the thread answered. Everyone else holding the thread
     finds it unread in their Inkorg again.
     """
-    return _send_once(
-        client_token,
+    return _once(
+        lambda: _already_sent(
+            client_token, author=author, mailbox=delivery.mailbox, thread_id=delivery.thread_id
+        ),
         lambda: _message_reply(
             author=author,
             employment=employment,
@@ -355,7 +372,10 @@ def message_forward(
     def earlier() -> ThreadEvent | None:
         if client_token is None:
             return None
-        return ThreadEvent.objects.filter(client_token=client_token).first()
+        event = ThreadEvent.objects.filter(client_token=client_token).first()
+        if event is not None and event.thread_id != delivery.thread_id:
+            raise _form_reused()
+        return event
 
     return _once(
         earlier,
@@ -476,7 +496,13 @@ def journal_link_attach(
     def earlier() -> JournalLink | None:
         if client_token is None:
             return None
-        return JournalLink.objects.filter(client_token=client_token).first()
+        link = JournalLink.objects.filter(client_token=client_token).first()
+        if link is not None and (link.thread_id, link.attached_by_id) != (
+            delivery.thread_id,
+            actor.pk,
+        ):
+            raise _form_reused()
+        return link
 
     return _once(
         earlier,

@@ -79,6 +79,30 @@ def test_a_double_submitted_forward_is_saved_once(world, thread):
     assert delivery_of(thread, world.doctor.mailbox).read_at == read_at
 
 
+def test_a_token_from_another_threads_forward_form_forwards_nothing(world, thread, categories):
+    token = str(uuid.uuid4())
+    forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        thread,
+        client_token=token,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        other,
+        client_token=token,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert not Delivery.objects.filter(thread=other, mailbox=world.doctor.mailbox).exists()
+
+
 def test_a_closed_mailbox_forwards_nothing(world, thread):
     world.gripen_fbl.closed_at = thread.created_at
     world.gripen_fbl.save(update_fields=["closed_at"])

@@ -64,6 +64,15 @@ def test_a_closed_mailbox_attaches_no_links(world, thread):
     assert not ThreadEvent.objects.exists()
 
 
+def test_a_token_from_another_threads_link_form_attaches_nothing(world, thread, categories):
+    client = world.hc_nurse.client()
+    client.post(thread_url("attach_link", world.gripen_fbl, thread), LINK)
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = client.post(thread_url("attach_link", world.gripen_fbl, other), LINK)
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert not JournalLink.objects.filter(thread=other).exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -1,10 +1,11 @@
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from mailboxes.models import Mailbox
 from messenger.models import Delivery, Message
-from messenger.services import message_forward
+from messenger.services import message_forward, message_reply
 from tests.conftest import Persona
 from tests.factories import EmploymentFactory, MailboxFactory
 from tests.helpers import delivery_of, reply, send, thread_url
@@ -125,6 +126,42 @@ def test_a_double_submitted_reply_is_saved_once(world, thread):
     client.post(thread_url("reply", world.gripen_fbl, thread), data)
     client.post(thread_url("reply", world.gripen_fbl, thread), data)
     assert Message.objects.filter(thread=thread).count() == 2
+
+
+def test_a_token_from_another_threads_form_is_refused_not_taken_as_sent(world, thread, categories):
+    token = str(uuid.uuid4())
+    client = world.hc_nurse.client()
+    client.post(
+        thread_url("reply", world.gripen_fbl, thread), {"body": "Svar", "client_token": token}
+    )
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = client.post(
+        thread_url("reply", world.gripen_fbl, other), {"body": "Annat svar", "client_token": token}
+    )
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert other.messages.count() == 1
+    assert thread.messages.count() == 2
+
+
+def test_a_token_from_another_authors_form_is_refused(world, thread):
+    token = uuid.uuid4()
+    message_reply(
+        author=world.hc_nurse.user,
+        employment=world.hc_nurse.employment,
+        delivery=delivery_of(thread, world.gripen_fbl),
+        body="Svar",
+        client_token=token,
+    )
+    with pytest.raises(ValidationError, match="Formuläret är för gammalt"):
+        message_reply(
+            author=world.nurse.user,
+            employment=world.nurse.employment,
+            delivery=delivery_of(thread, world.karlstad_fbl),
+            body="Tack",
+            client_token=token,
+        )
+    assert thread.messages.count() == 2
 
 
 def test_a_reply_to_a_closed_mailbox_is_refused(world, thread):
