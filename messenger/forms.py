@@ -175,7 +175,13 @@ class JournalLinkForm(TokenForm):
 
 
 class MoveForm(forms.Form):
-    folder = forms.ChoiceField(choices=Delivery.Folder.choices)
+    folder = forms.ChoiceField()
+
+    def __init__(self, *args: Any, delivery: Delivery, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["folder"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = delivery.folder_choices()
 
 
 class SearchForm(forms.Form):

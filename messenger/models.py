@@ -6,6 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes.models import Mailbox
@@ -212,6 +213,14 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Ärende {self.thread_id} i {self.mailbox_id} ({self.folder})"
+
+    def folder_choices(self) -> list[tuple[str, str | Promise]]:
+        """The folders the thread may move to here: Skickat only in the mailbox that sent it."""
+        return [
+            (value, label)
+            for value, label in self.Folder.choices
+            if value != self.Folder.SENT or self.mailbox_id == self.thread.sender_mailbox_id
+        ]
 
 
 class JournalLink(models.Model):

@@ -330,7 +330,7 @@ def delivery_mark_unread(*, delivery: Delivery) -> None:
 @transaction.atomic
 def delivery_move(*, delivery: Delivery, folder: str) -> None:
     """Move the thread between this mailbox's folders; Arkiv means handled."""
-    if folder not in Delivery.Folder.values:
+    if folder not in dict(delivery.folder_choices()):
         raise ValidationError(_("Mappen finns inte."))
     Delivery.objects.filter(pk=delivery.pk).update(folder=folder)
 

@@ -56,7 +56,7 @@ def _render_thread(
         "reply_form": reply_form or ReplyForm(),
         "link_form": link_form or JournalLinkForm(),
         "folder_slug": SLUG_OF_FOLDER[delivery.folder],
-        "folders": Delivery.Folder.choices,
+        "folders": delivery.folder_choices(),
     }
     return render(request, "messenger/thread.html", context, status=status)
 
@@ -151,7 +151,7 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
 def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     # Folders are the unit's shared state: a read-only grant looks but does not sort.
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
-    form = MoveForm(request.POST)
+    form = MoveForm(request.POST, delivery=delivery)
     if not form.is_valid():
         messages.error(request, _("Mappen finns inte."))
         return _back_to_thread(delivery)

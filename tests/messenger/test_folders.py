@@ -1,11 +1,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AccessLog
 from messenger.models import Delivery, Thread
 from messenger.selectors import decode_cursor
+from messenger.services import delivery_move
 from tests.helpers import delivery_of, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -38,6 +40,28 @@ def test_an_unknown_folder_is_refused(world, thread):
     )
     assert "Mappen finns inte" in response.content.decode()
     assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.INBOX
+
+
+def test_a_received_thread_cannot_be_moved_to_sent(world, thread):
+    client = world.hc_nurse.client()
+    page = client.get(thread_url("thread", world.gripen_fbl, thread)).content.decode()
+    assert 'value="sent"' not in page
+    response = client.post(
+        thread_url("move", world.gripen_fbl, thread), {"folder": "sent"}, follow=True
+    )
+    assert "Mappen finns inte" in response.content.decode()
+    assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.INBOX
+    with pytest.raises(ValidationError):
+        delivery_move(delivery=delivery_of(thread, world.gripen_fbl), folder="sent")
+
+
+def test_the_sender_can_put_a_thread_back_in_sent(world, thread):
+    client = world.nurse.client()
+    client.post(thread_url("move", world.karlstad_fbl, thread), {"folder": "archive"})
+    page = client.get(thread_url("thread", world.karlstad_fbl, thread)).content.decode()
+    assert 'value="sent"' in page
+    client.post(thread_url("move", world.karlstad_fbl, thread), {"folder": "sent"})
+    assert delivery_of(thread, world.karlstad_fbl).folder == Delivery.Folder.SENT
 
 
 def test_mark_unread_brings_back_the_unread_count(world, thread):
