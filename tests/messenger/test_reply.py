@@ -2,8 +2,10 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from mailboxes.models import Mailbox
+from messenger.forms import ReplyForm
 from messenger.models import Delivery, Message
 from messenger.services import message_forward, message_reply
 from tests.conftest import Persona
@@ -162,6 +164,19 @@ def test_a_token_from_another_authors_form_is_refused(world, thread):
             client_token=token,
         )
     assert thread.messages.count() == 2
+
+
+@pytest.mark.parametrize("token", [None, "", "inte-en-uuid"], ids=["missing", "empty", "broken"])
+def test_a_form_without_its_token_asks_for_a_reload(world, thread, token):
+    data = {"body": "Svar"} if token is None else {"body": "Svar", "client_token": token}
+    response = world.hc_nurse.client().post(thread_url("reply", world.gripen_fbl, thread), data)
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt. Ladda om sidan och försök igen." in response.content.decode()
+    assert thread.messages.count() == 1
+    with translation.override("sv"):
+        form = ReplyForm(data)
+        assert list(form.errors) == ["__all__"]
+        assert "Dolt fält" not in str(form)
 
 
 def test_a_reply_to_a_closed_mailbox_is_refused(world, thread):
