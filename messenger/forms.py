@@ -34,7 +34,22 @@ class PatientField(forms.CharField):
 
 class TokenForm(forms.Form):
     # One token per rendered form: posting the same form twice sends once.
-    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    client_token = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("client_token") is None:
+            # Missing or broken, the token is the whole form's problem: a hidden field's own
+            # error would read "(Dolt fält client_token) …", which tells the user nothing.
+            self.errors.pop("client_token", None)
+            self.add_error(
+                None,
+                ValidationError(
+                    _("Formuläret är för gammalt. Ladda om sidan och försök igen."),
+                    code="no_token",
+                ),
+            )
+        return data
 
 
 class ComposeForm(TokenForm):
@@ -123,7 +138,7 @@ class ColleagueField(forms.ModelChoiceField):
         return str(obj.display_name())
 
 
-class ForwardForm(forms.Form):
+class ForwardForm(TokenForm):
     colleague = ColleagueField(
         queryset=User.objects.none(),
         label=_("Kollega"),
@@ -175,7 +190,13 @@ class JournalLinkForm(TokenForm):
 
 
 class MoveForm(forms.Form):
-    folder = forms.ChoiceField(choices=Delivery.Folder.choices)
+    folder = forms.ChoiceField()
+
+    def __init__(self, *args: Any, delivery: Delivery, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["folder"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = delivery.folder_choices()
 
 
 class SearchForm(forms.Form):

@@ -6,6 +6,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes.models import Mailbox
@@ -85,6 +86,30 @@ class Thread(models.Model):
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
 
+    def is_receiving_side(self, mailbox_id: int) -> bool:
+        """Whether a reply from this mailbox answers the thread (R9).
+
+        The recipient's mailbox does, and so does a colleague's the receiving side forwarded the
+        thread to, however many forwards away. A colleague the sender's side forwarded it to
+        does not: the question is still waiting for the recipient.
+        """
+        if mailbox_id in (self.recipient_mailbox_id, self.sender_mailbox_id):
+            return mailbox_id == self.recipient_mailbox_id
+        came_from = dict(
+            Delivery.objects.filter(thread=self, forwarded_from__isnull=False).values_list(
+                "mailbox_id", "forwarded_from_id"
+            )
+        )
+        seen: set[int] = set()
+        current = came_from.get(mailbox_id)
+        # Forwarding back and forth can make a loop in the records: it answers nothing.
+        while current is not None and current not in seen:
+            if current in (self.recipient_mailbox_id, self.sender_mailbox_id):
+                return current == self.recipient_mailbox_id
+            seen.add(current)
+            current = came_from.get(current)
+        return False
+
 
 class Deadline:
     """R9: the recipient has 72 hours; the sender sees how much is left or how late it is."""
@@ -106,14 +131,23 @@ class Deadline:
     def is_overdue(self) -> bool:
         return self.answered_at is None and self.now > self.due
 
+    # Whole hours, and whole minutes for the last hour: "0 h kvar" would read as too late.
+    @property
+    def minutes_left(self) -> int:
+        return max(0, int((self.due - self.now).total_seconds() // 60))
+
     @property
     def hours_left(self) -> int:
-        return max(0, int((self.due - self.now).total_seconds() // 3600))
+        return self.minutes_left // 60
+
+    @property
+    def minutes_late(self) -> int:
+        end = self.answered_at or self.now
+        return max(0, int((end - self.due).total_seconds() // 60))
 
     @property
     def hours_late(self) -> int:
-        end = self.answered_at or self.now
-        return max(0, int((end - self.due).total_seconds() // 3600))
+        return self.minutes_late // 60
 
 
 class Message(models.Model):
@@ -179,6 +213,14 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"Ärende {self.thread_id} i {self.mailbox_id} ({self.folder})"
+
+    def folder_choices(self) -> list[tuple[str, str | Promise]]:
+        """The folders the thread may move to here: Skickat only in the mailbox that sent it."""
+        return [
+            (value, label)
+            for value, label in self.Folder.choices
+            if value != self.Folder.SENT or self.mailbox_id == self.thread.sender_mailbox_id
+        ]
 
 
 class JournalLink(models.Model):
@@ -250,6 +292,8 @@ class ThreadEvent(models.Model):
     from_mailbox_name = models.CharField(max_length=200)
     to_name = models.CharField(max_length=300, blank=True)
     comment = models.TextField(blank=True, max_length=2000)
+    # The forward form's one-time token: a double-clicked "Vidarebefordra" forwards once.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["at", "pk"]

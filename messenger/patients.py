@@ -42,8 +42,10 @@ def normalise_patient_id(raw: str, *, today: date | None = None) -> str:
     if century:
         year = int(century + short[:2])
     else:
+        # The most recent birthday with these digits that is not after today, by the whole
+        # date: on 30 March 2100, 000331 is 31 March 2000, someone of 99.
         year = (today.year // 100) * 100 + year2
-        if year > today.year:
+        if (year, month, day) > (today.year, today.month, today.day):
             year -= 100
         if separator == "+":
             year -= 100

@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Count, F, Q, QuerySet
@@ -125,16 +125,23 @@ def encode_cursor(delivery: Delivery) -> str:
     return f"{delivery.last_message_at.isoformat()}_{delivery.pk}"
 
 
+_CURSOR = re.compile(r"(?P<stamp>.+)_(?P<pk>[0-9]{1,18})")  # 18 digits fit a bigint
+CURSOR_YEARS = range(2000, 3000)  # a cursor names a row's time; other years are tampering
+
+
 def decode_cursor(raw: str) -> tuple[datetime, int] | None:
-    """The position a cursor names; None (the first page) for anything malformed."""
-    stamp, _sep, pk = raw.rpartition("_")
+    """The position a cursor names, in UTC; None (the first page) for anything malformed."""
+    match = _CURSOR.fullmatch(raw)
+    if match is None:
+        return None
     try:
-        moment = parse_datetime(stamp) if stamp else None
+        moment = parse_datetime(match["stamp"])
     except ValueError:  # well-formed but impossible, such as month 13
         return None
-    if moment is None or timezone.is_naive(moment) or not pk.isdigit():
+    if moment is None or timezone.is_naive(moment) or moment.year not in CURSOR_YEARS:
         return None
-    return moment, int(pk)
+    # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+    return moment.astimezone(UTC), int(match["pk"])
 
 
 def _listing(queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
@@ -241,7 +248,8 @@ def preset_recipients(employment: Employment | None, sender: Mailbox) -> list[Ma
 
 def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mailbox]:
     """The global address list: every open functional mailbox whose name matches."""
-    words = query.split()
+    # No name holds a control character, and PostgreSQL refuses NUL outright.
+    words = [word for word in query.split() if word.isprintable()]
     if not words:
         return []
     queryset = Mailbox.objects.active().functional().exclude(pk=sender.pk)
@@ -271,6 +279,8 @@ def forward_candidates(organisation: Organisation, actor: User) -> QuerySet[User
             is_active=True,
             employments__organisation=organisation,
             employments__ended_at__isnull=True,
+            # Both: on its own, closed_at IS NULL is also true of someone with no mailbox at all.
+            personal_mailbox__isnull=False,
             personal_mailbox__closed_at__isnull=True,
         )
         .exclude(pk=actor.pk)

@@ -65,10 +65,29 @@ def _message_create(
     )
 
 
-def _already_sent(client_token: UUID | None) -> Message | None:
+def _form_reused() -> ValidationError:
+    return ValidationError(
+        _("Formuläret är för gammalt. Ladda om sidan och försök igen."), code="form_reused"
+    )
+
+
+def _already_sent(
+    client_token: UUID | None, *, author: User, mailbox: Mailbox, thread_id: int | None = None
+) -> Message | None:
+    """The message an earlier post of this same form sent: same author, mailbox and thread.
+
+    A token met anywhere else comes from another form, reused: refused, never taken as sent.
+    """
     if client_token is None:
         return None
-    return Message.objects.select_related("thread").filter(client_token=client_token).first()
+    earlier = Message.objects.select_related("thread").filter(client_token=client_token).first()
+    if earlier is None:
+        return None
+    if (earlier.author_id, earlier.sender_mailbox_id) != (author.pk, mailbox.pk) or (
+        thread_id is not None and earlier.thread_id != thread_id
+    ):
+        raise _form_reused()
+    return earlier
 
 
 def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
@@ -87,10 +106,6 @@ def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
         if earlier is None:
             raise
         return earlier
-
-
-def _send_once(client_token: UUID | None, send: Callable[[], Message]) -> Message:
-    return _once(lambda: _already_sent(client_token), send)
 
 
 def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
@@ -123,8 +138,8 @@ def thread_start(
 
     A form posted twice with the same token sends once: the second call returns the first thread.
     """
-    first = _send_once(
-        client_token,
+    first = _once(
+        lambda: _already_sent(client_token, author=author, mailbox=sender_mailbox),
         lambda: _thread_start(
             author=author,
             employment=employment,
@@ -220,8 +235,10 @@ def message_reply(
     The receiving side's first reply marks the thread answered. Everyone else holding the thread
     finds it unread in their Inkorg again.
     """
-    return _send_once(
-        client_token,
+    return _once(
+        lambda: _already_sent(
+            client_token, author=author, mailbox=delivery.mailbox, thread_id=delivery.thread_id
+        ),
         lambda: _message_reply(
             author=author,
             employment=employment,
@@ -257,8 +274,7 @@ def _message_reply(
     now = timezone.now()
     thread.last_message_at = now
     fields = ["last_message_at"]
-    # Answered by the receiving side: its mailbox, or a colleague it forwarded the thread to.
-    if thread.answered_at is None and mailbox.pk != thread.sender_mailbox_id:
+    if thread.answered_at is None and thread.is_receiving_side(mailbox.pk):
         thread.answered_at = now
         fields.append("answered_at")
     thread.save(update_fields=fields)
@@ -314,7 +330,7 @@ def delivery_mark_unread(*, delivery: Delivery) -> None:
 @transaction.atomic
 def delivery_move(*, delivery: Delivery, folder: str) -> None:
     """Move the thread between this mailbox's folders; Arkiv means handled."""
-    if folder not in Delivery.Folder.values:
+    if folder not in dict(delivery.folder_choices()):
         raise ValidationError(_("Mappen finns inte."))
     Delivery.objects.filter(pk=delivery.pk).update(folder=folder)
 
@@ -336,7 +352,6 @@ def trash_empty(*, user: User, employment: Employment | None, mailbox: Mailbox) 
     return len(thread_ids)
 
 
-@transaction.atomic
 def message_forward(
     *,
     actor: User,
@@ -345,12 +360,52 @@ def message_forward(
     colleague: User,
     comment: str,
     colleague_told: bool,
-) -> Delivery:
-    """Forward a thread to a named colleague's personal mailbox (R12).
+    client_token: UUID | None = None,
+) -> ThreadEvent:
+    """Forward a thread to a named colleague's personal mailbox (R12); returns its history event.
 
     Only to people with an account and an open personal mailbox, and only once the colleague has
     been told about it. Journal links in the thread record the forward in their ledger (R11).
+    A form posted twice with the same token forwards once.
     """
+
+    def earlier() -> ThreadEvent | None:
+        if client_token is None:
+            return None
+        event = ThreadEvent.objects.filter(client_token=client_token).first()
+        if event is not None and event.thread_id != delivery.thread_id:
+            raise _form_reused()
+        return event
+
+    return _once(
+        earlier,
+        lambda: _message_forward(
+            actor=actor,
+            employment=employment,
+            delivery=delivery,
+            colleague=colleague,
+            comment=comment,
+            colleague_told=colleague_told,
+            client_token=client_token,
+        ),
+    )
+
+
+@transaction.atomic
+def _message_forward(
+    *,
+    actor: User,
+    employment: Employment,
+    delivery: Delivery,
+    colleague: User,
+    comment: str,
+    colleague_told: bool,
+    client_token: UUID | None,
+) -> ThreadEvent:
+    # Checked here, after the token: a re-post reports the first forward even if the mailbox
+    # has closed since.
+    if delivery.mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Ärenden i den kan inte vidarebefordras."))
     if not colleague_told:
         raise ValidationError(
             {"colleague_told": _("Bekräfta att kollegan vet om att ärendet skickas till hen.")}
@@ -381,7 +436,7 @@ def message_forward(
         Delivery.objects.filter(pk=forwarded.pk).update(
             folder=Delivery.Folder.INBOX, read_at=None, forwarded_from=delivery.mailbox
         )
-    ThreadEvent.objects.create(
+    event = ThreadEvent.objects.create(
         thread=thread,
         kind=ThreadEvent.Kind.FORWARDED,
         at=now,
@@ -389,6 +444,7 @@ def message_forward(
         from_mailbox_name=delivery.mailbox.name,
         to_name=colleague.display_name(),
         comment=comment,
+        client_token=client_token,
     )
     JournalLinkRecipient.objects.bulk_create(
         JournalLinkRecipient(
@@ -410,7 +466,7 @@ def message_forward(
         patient_id=thread.patient_id,
         detail=f"till {colleague.display_name()}",
     )
-    return forwarded
+    return event
 
 
 def may_link(employment: Employment | None, mailbox: Mailbox) -> bool:
@@ -440,7 +496,13 @@ def journal_link_attach(
     def earlier() -> JournalLink | None:
         if client_token is None:
             return None
-        return JournalLink.objects.filter(client_token=client_token).first()
+        link = JournalLink.objects.filter(client_token=client_token).first()
+        if link is not None and (link.thread_id, link.attached_by_id) != (
+            delivery.thread_id,
+            actor.pk,
+        ):
+            raise _form_reused()
+        return link
 
     return _once(
         earlier,
@@ -467,6 +529,8 @@ def _journal_link_attach(
     reference: str,
     client_token: UUID | None,
 ) -> JournalLink:
+    if delivery.mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Länkar kan inte bifogas i den."))
     if not may_link(employment, delivery.mailbox):
         raise ValidationError(_("Endast vårdcentralens personal kan bifoga länkar till journalen."))
     if kind not in JournalLink.Kind.values:

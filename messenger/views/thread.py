@@ -13,7 +13,7 @@ from mailboxes.models import AccessGrant
 from mailboxes.selectors import grant_level
 from mailboxes.services import grant_mark_used
 from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
-from messenger.models import Delivery
+from messenger.models import Delivery, ThreadEvent
 from messenger.selectors import (
     SLUG_OF_FOLDER,
     absent_colleagues,
@@ -56,7 +56,7 @@ def _render_thread(
         "reply_form": reply_form or ReplyForm(),
         "link_form": link_form or JournalLinkForm(),
         "folder_slug": SLUG_OF_FOLDER[delivery.folder],
-        "folders": Delivery.Folder.choices,
+        "folders": delivery.folder_choices(),
     }
     return render(request, "messenger/thread.html", context, status=status)
 
@@ -151,7 +151,7 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
 def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     # Folders are the unit's shared state: a read-only grant looks but does not sort.
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
-    form = MoveForm(request.POST)
+    form = MoveForm(request.POST, delivery=delivery)
     if not form.is_valid():
         messages.error(request, _("Mappen finns inte."))
         return _back_to_thread(delivery)
@@ -190,6 +190,8 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
     )
     if request.method == "POST" and form.is_valid():
         colleague = form.cleaned_data["colleague"]
+        token = form.cleaned_data["client_token"]
+        already = ThreadEvent.objects.filter(client_token=token).exists()
         try:
             message_forward(
                 actor=request.user,
@@ -198,14 +200,22 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
                 colleague=colleague,
                 comment=form.cleaned_data["comment"],
                 colleague_told=form.cleaned_data["colleague_told"],
+                client_token=token,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("Ärendet är vidarebefordrat till %(name)s.") % {"name": colleague.display_name()},
-            )
+            if already:
+                messages.info(
+                    request,
+                    _("Ärendet var redan vidarebefordrat. Det vidarebefordrades en gång."),
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Ärendet är vidarebefordrat till %(name)s.")
+                    % {"name": colleague.display_name()},
+                )
             return _back_to_thread(delivery)
     return render(
         request,

@@ -7,6 +7,7 @@ from audit.models import AccessLog
 from mailboxes.models import AccessGrant, AddressList, AddressListEntry
 from messenger.models import Delivery, Message, Thread
 from tests.factories import MailboxFactory
+from tests.helpers import send, thread_url
 from tests.testdata import PATIENTS
 
 INVALID_CHECKSUM = "20000101-2385"  # deliberately wrong last digit
@@ -78,6 +79,26 @@ def test_the_global_address_list_is_searched_as_you_type(world):
     text = body.content.decode()
     assert world.gripen_fbl.name in text
     assert "Gamla" not in text  # R14: closed mailboxes cannot be chosen
+
+
+@pytest.mark.parametrize("query", ["gripen\x00", "\x00", "gri\x00pen", "gripen\x7f"])
+def test_a_control_character_in_the_address_search_finds_nothing(world, query):
+    url = reverse("messenger:recipients", args=[world.karlstad_fbl.pk])
+    response = world.nurse.client().get(url, {"q": query}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert world.gripen_fbl.name not in response.content.decode()
+
+
+def test_a_token_from_a_reply_form_starts_no_thread(world, compose_url, form, categories):
+    thread = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    world.hc_nurse.client().post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "Svar", "client_token": form["client_token"]},
+    )
+    response = world.nurse.client().post(compose_url, form)
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert Thread.objects.count() == 1
 
 
 def test_for_information_needs_the_no_action_confirmation_and_has_no_deadline(

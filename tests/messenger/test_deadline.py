@@ -15,8 +15,8 @@ from tests.testdata import PATIENTS
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
+def at(year: int, month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=STOCKHOLM)
 
 
 def clock(thread) -> str:
@@ -46,6 +46,33 @@ def test_it_shows_how_late_an_unanswered_thread_is(new_thread):
     with time_machine.travel(at(2026, 11, 24, 20, 5), tick=False):
         assert clock(thread).startswith("försenad 6 h")
         assert thread.is_overdue()
+
+
+def test_under_an_hour_left_shows_minutes(new_thread):
+    with time_machine.travel(at(2026, 11, 21, 14, 5), tick=False):
+        thread = new_thread()
+    with time_machine.travel(at(2026, 11, 24, 13, 5), tick=False):
+        assert clock(thread).endswith("· 1 h kvar")
+    with time_machine.travel(at(2026, 11, 24, 13, 35, 30), tick=False):
+        assert clock(thread) == "svar senast tis 24 nov 14:05 · 29 min kvar"
+
+
+def test_under_an_hour_late_shows_minutes(new_thread):
+    with time_machine.travel(at(2026, 11, 21, 14, 5), tick=False):
+        thread = new_thread()
+    with time_machine.travel(at(2026, 11, 24, 14, 35), tick=False):
+        assert clock(thread).startswith("försenad 30 min ·")
+    with time_machine.travel(at(2026, 11, 24, 15, 5), tick=False):
+        assert clock(thread).startswith("försenad 1 h ·")
+
+
+def test_an_answer_under_an_hour_late_says_how_many_minutes(world, new_thread):
+    with time_machine.travel(at(2026, 11, 21, 14, 5), tick=False):
+        thread = new_thread()
+    with time_machine.travel(at(2026, 11, 24, 14, 50), tick=False):
+        reply(world.hc_nurse, thread)
+    thread.refresh_from_db()
+    assert clock(thread) == "Besvarad 45 min för sent"
 
 
 def test_the_72_hours_are_real_hours_across_the_autumn_clock_change(new_thread):

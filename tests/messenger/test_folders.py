@@ -1,8 +1,13 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import AccessLog
 from messenger.models import Delivery, Thread
+from messenger.selectors import decode_cursor
+from messenger.services import delivery_move
 from tests.helpers import delivery_of, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -35,6 +40,28 @@ def test_an_unknown_folder_is_refused(world, thread):
     )
     assert "Mappen finns inte" in response.content.decode()
     assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.INBOX
+
+
+def test_a_received_thread_cannot_be_moved_to_sent(world, thread):
+    client = world.hc_nurse.client()
+    page = client.get(thread_url("thread", world.gripen_fbl, thread)).content.decode()
+    assert 'value="sent"' not in page
+    response = client.post(
+        thread_url("move", world.gripen_fbl, thread), {"folder": "sent"}, follow=True
+    )
+    assert "Mappen finns inte" in response.content.decode()
+    assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.INBOX
+    with pytest.raises(ValidationError):
+        delivery_move(delivery=delivery_of(thread, world.gripen_fbl), folder="sent")
+
+
+def test_the_sender_can_put_a_thread_back_in_sent(world, thread):
+    client = world.nurse.client()
+    client.post(thread_url("move", world.karlstad_fbl, thread), {"folder": "archive"})
+    page = client.get(thread_url("thread", world.karlstad_fbl, thread)).content.decode()
+    assert 'value="sent"' in page
+    client.post(thread_url("move", world.karlstad_fbl, thread), {"folder": "sent"})
+    assert delivery_of(thread, world.karlstad_fbl).folder == Delivery.Folder.SENT
 
 
 def test_mark_unread_brings_back_the_unread_count(world, thread):
@@ -106,14 +133,61 @@ def test_the_inbox_pages_by_keyset_not_offset(world, categories):
 
 @pytest.mark.parametrize(
     "cursor",
-    ["inte-en-markör", "2024-13-45T00:00:00_5", "2024-01-01T25:00:00_1", "2024-01-01T10:00:00_1"],
-    ids=["garbled", "impossible-date", "impossible-hour", "naive"],
+    [
+        "inte-en-markör",
+        "2024-13-45T00:00:00_5",
+        "2024-01-01T25:00:00_1",
+        "2024-01-01T10:00:00_1",
+        "2024-01-01T00:00:00+00:00_\u00b2",
+        "2024-01-01T00:00:00+00:00_\u0661",
+        "2024-01-01T00:00:00+00:00_99999999999999999999999",
+        "2024-01-01T00:00:00+00:00_",
+        "0001-01-01T00:00:00+01:00_1",
+        "9999-12-31T23:59:59-23:59_1",
+        "2024-01-01T00:00:00+00:00_1\x00",
+        "\x00",
+    ],
+    ids=[
+        "garbled",
+        "impossible-date",
+        "impossible-hour",
+        "naive",
+        "superscript-digit",
+        "arabic-indic-digit",
+        "id-beyond-bigint",
+        "no-id",
+        "year-1-east-of-utc",
+        "year-9999-west-of-utc",
+        "nul-after-id",
+        "nul",
+    ],
 )
 def test_a_bad_cursor_shows_the_first_page(world, thread, cursor):
     url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
     response = world.hc_nurse.client().get(url, {"efter": cursor})
     assert response.status_code == 200
     assert thread.subject in response.content.decode()
+
+
+def test_a_control_character_in_the_folder_name_shows_the_inbox(world, thread):
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    response = world.hc_nurse.client().get(url, {"mapp": "arkiv\x00"})
+    assert response.status_code == 200
+    assert thread.subject in response.content.decode()
+
+
+def test_a_cursor_with_an_offset_postgresql_refuses_still_pages(world, thread):
+    # Python reads +16:00; PostgreSQL stops at ±15:59. In UTC it is an ordinary moment.
+    url = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    response = world.hc_nurse.client().get(url, {"efter": "2099-01-01T00:00:00+16:00_1"})
+    assert response.status_code == 200
+    assert thread.subject in response.content.decode()
+
+
+def test_a_cursor_in_another_time_zone_names_the_same_moment():
+    position = decode_cursor("2026-11-22T06:30:00+01:00_7")
+    assert position == (datetime(2026, 11, 22, 5, 30, tzinfo=UTC), 7)
+    assert position[0].utcoffset() == timedelta(0)
 
 
 def test_opening_the_mailbox_records_the_grants_last_use(world):

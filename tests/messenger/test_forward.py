@@ -1,9 +1,12 @@
+import re
+import uuid
+
 import pytest
 
 from audit.models import AccessLog
 from messenger.models import Delivery, JournalLinkRecipient, ThreadEvent
 from messenger.services import journal_link_attach
-from tests.factories import UserFactory
+from tests.factories import EmploymentFactory, MailboxFactory, UserFactory
 from tests.helpers import delivery_of, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -14,6 +17,7 @@ def thread(world, categories):
 
 
 def forward(persona, mailbox, thread, **data):
+    data.setdefault("client_token", str(uuid.uuid4()))
     return persona.client().post(thread_url("forward", mailbox, thread), data)
 
 
@@ -43,6 +47,78 @@ def test_it_forwards_to_a_named_colleagues_personal_mailbox(world, thread):
     assert "vidarebefordrade" in page.content.decode()
 
 
+def test_a_double_submitted_forward_is_saved_once(world, thread):
+    journal_link_attach(
+        actor=world.hc_nurse.user,
+        employment=world.hc_nurse.employment,
+        delivery=delivery_of(thread, world.gripen_fbl),
+        kind="medication_list",
+        title="Läkemedelslista",
+        reference="LM-1",
+    )
+    client = world.hc_nurse.client()
+    page = client.get(thread_url("forward", world.gripen_fbl, thread)).content.decode()
+    token = re.search(r'name="client_token" value="([^"]+)"', page)
+    assert token is not None
+    data = {
+        "client_token": token[1],
+        "colleague": world.doctor.user.pk,
+        "colleague_told": "on",
+        "comment": "Kan du titta på dosen?",
+    }
+    client.post(thread_url("forward", world.gripen_fbl, thread), data)
+    world.doctor.client().get(thread_url("thread", world.doctor.mailbox, thread))
+    read_at = delivery_of(thread, world.doctor.mailbox).read_at
+    assert read_at is not None
+
+    again = client.post(thread_url("forward", world.gripen_fbl, thread), data, follow=True)
+    assert "Ärendet var redan vidarebefordrat" in again.content.decode()
+    assert ThreadEvent.objects.filter(thread=thread, kind="forwarded").count() == 1
+    assert JournalLinkRecipient.objects.filter(via="forwarded").count() == 1
+    assert AccessLog.objects.filter(action=AccessLog.Action.FORWARD).count() == 1
+    assert delivery_of(thread, world.doctor.mailbox).read_at == read_at
+
+
+def test_a_token_from_another_threads_forward_form_forwards_nothing(world, thread, categories):
+    token = str(uuid.uuid4())
+    forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        thread,
+        client_token=token,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        other,
+        client_token=token,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert not Delivery.objects.filter(thread=other, mailbox=world.doctor.mailbox).exists()
+
+
+def test_a_closed_mailbox_forwards_nothing(world, thread):
+    world.gripen_fbl.closed_at = thread.created_at
+    world.gripen_fbl.save(update_fields=["closed_at"])
+    response = forward(
+        world.hc_nurse,
+        world.gripen_fbl,
+        thread,
+        colleague=world.doctor.user.pk,
+        colleague_told="on",
+    )
+    assert response.status_code == 400
+    assert "Brevlådan är stängd" in response.content.decode()
+    assert not Delivery.objects.filter(mailbox=world.doctor.mailbox).exists()
+    assert not ThreadEvent.objects.exists()
+
+
 def test_the_colleague_must_have_been_told(world, thread):
     response = forward(world.hc_nurse, world.gripen_fbl, thread, colleague=world.doctor.user.pk)
     assert response.status_code == 400
@@ -63,8 +139,6 @@ def test_someone_without_an_account_here_cannot_be_chosen(world, thread):
 
 def test_municipal_staff_forward_too(world, thread, categories):
     colleague = world.approver.user
-    from tests.factories import MailboxFactory
-
     MailboxFactory.create(
         kind="personal", owner=colleague, organisation=world.karlstad, name="Eva T", hsa_id=""
     )
@@ -81,6 +155,24 @@ def test_the_form_offers_only_colleagues_of_the_working_organisation(world, thre
     assert world.doctor.user.display_name() in text
     assert world.nurse.user.display_name() not in text
     assert PATIENTS[0] not in text  # masked here: only the thread page shows it whole
+
+
+def test_the_form_offers_only_people_with_an_open_personal_mailbox(world, thread):
+    no_mailbox = EmploymentFactory.create(organisation=world.gripen).user
+    closed = EmploymentFactory.create(organisation=world.gripen).user
+    MailboxFactory.create(
+        kind="personal",
+        owner=closed,
+        organisation=world.gripen,
+        name="Stängd T",
+        hsa_id="",
+        closed_at=thread.created_at,
+    )
+    page = world.hc_nurse.client().get(thread_url("forward", world.gripen_fbl, thread))
+    text = page.content.decode()
+    assert f'value="{world.doctor.user.pk}"' in text
+    assert f'value="{no_mailbox.pk}"' not in text
+    assert f'value="{closed.pk}"' not in text
 
 
 def test_a_forward_is_written_in_the_journal_links_ledger(world, thread):

@@ -52,6 +52,27 @@ def test_municipal_staff_are_refused_by_the_server(world, thread):
     assert not JournalLinkRecipient.objects.exists()
 
 
+def test_a_closed_mailbox_attaches_no_links(world, thread):
+    world.gripen_fbl.closed_at = thread.created_at
+    world.gripen_fbl.save(update_fields=["closed_at"])
+    response = world.hc_nurse.client().post(
+        thread_url("attach_link", world.gripen_fbl, thread), LINK
+    )
+    assert response.status_code == 403
+    assert "Brevlådan är stängd" in response.content.decode()
+    assert not JournalLink.objects.exists()
+    assert not ThreadEvent.objects.exists()
+
+
+def test_a_token_from_another_threads_link_form_attaches_nothing(world, thread, categories):
+    client = world.hc_nurse.client()
+    client.post(thread_url("attach_link", world.gripen_fbl, thread), LINK)
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = client.post(thread_url("attach_link", world.gripen_fbl, other), LINK)
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert not JournalLink.objects.filter(thread=other).exists()
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

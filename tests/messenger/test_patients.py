@@ -1,12 +1,15 @@
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from messenger.patients import mask_patient_id, normalise_patient_id
 from tests.testdata import PATIENTS
 
 TODAY = date(2026, 11, 22)
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 @pytest.mark.parametrize(
@@ -25,6 +28,16 @@ def test_every_skatteverket_test_number_is_valid():
 def test_a_plus_sign_means_a_hundred_years_or_more():
     # 000101+2384 would be born 1900; checksum covers only the last ten digits.
     assert normalise_patient_id("000101+2384", today=TODAY) == "190001012384"
+
+
+def test_ten_digits_name_the_most_recent_birthday_not_after_today():
+    # 000331-2394 is Skatteverket's 20000331-2394. The day before the 100th birthday the person
+    # is 99 and writes "-": born 2000, not 2100 in the future.
+    with time_machine.travel(datetime(2100, 3, 30, 12, tzinfo=STOCKHOLM), tick=False):
+        assert normalise_patient_id("000331-2394") == "200003312394"
+    # On the birthday they turn 100 and write "+".
+    with time_machine.travel(datetime(2100, 3, 31, 12, tzinfo=STOCKHOLM), tick=False):
+        assert normalise_patient_id("000331+2394") == "200003312394"
 
 
 @pytest.mark.parametrize(

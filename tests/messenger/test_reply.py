@@ -1,8 +1,15 @@
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
+from mailboxes.models import Mailbox
+from messenger.forms import ReplyForm
 from messenger.models import Delivery, Message
+from messenger.services import message_forward, message_reply
+from tests.conftest import Persona
+from tests.factories import EmploymentFactory, MailboxFactory
 from tests.helpers import delivery_of, reply, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -36,6 +43,64 @@ def test_the_senders_own_follow_up_does_not_answer_the_thread(world, thread):
     assert thread.answered_at is None
 
 
+def colleague_with_own_mailbox(organisation, username: str) -> Persona:
+    employment = EmploymentFactory.create(user__username=username, organisation=organisation)
+    mailbox = MailboxFactory.create(
+        kind=Mailbox.Kind.PERSONAL,
+        owner=employment.user,
+        organisation=organisation,
+        name=f"{username}, {organisation.name}",
+        hsa_id="",
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=mailbox)
+
+
+def forward_to(persona: Persona, thread, mailbox, colleague: Persona) -> None:
+    message_forward(
+        actor=persona.user,
+        employment=persona.employment,
+        delivery=delivery_of(thread, mailbox),
+        colleague=colleague.user,
+        comment="",
+        colleague_told=True,
+    )
+
+
+def test_a_sender_side_colleagues_reply_does_not_answer_the_thread(world, thread):
+    colleague = colleague_with_own_mailbox(world.karlstad, "t_kalle")
+    forward_to(world.nurse, thread, world.karlstad_fbl, colleague)
+    reply(colleague, thread, body="Jag tar det här och ringer i morgon.")
+    thread.refresh_from_db()
+    assert thread.answered_at is None
+
+
+def test_a_receiving_side_colleagues_reply_answers_the_thread(world, thread):
+    forward_to(world.hc_nurse, thread, world.gripen_fbl, world.doctor)
+    reply(world.doctor, thread, body="Dosen sänks till 2,5 mg.")
+    thread.refresh_from_db()
+    assert thread.answered_at is not None
+
+
+def test_a_reply_after_two_forwards_on_the_receiving_side_answers_the_thread(world, thread):
+    second = colleague_with_own_mailbox(world.gripen, "t_gustav")
+    forward_to(world.hc_nurse, thread, world.gripen_fbl, world.doctor)
+    forward_to(world.doctor, thread, world.doctor.mailbox, second)
+    reply(second, thread, body="Dosen sänks till 2,5 mg.")
+    thread.refresh_from_db()
+    assert thread.answered_at is not None
+
+
+def test_forwards_back_and_forth_on_the_sender_side_never_answer(world, thread):
+    first = colleague_with_own_mailbox(world.karlstad, "t_kalle")
+    second = colleague_with_own_mailbox(world.karlstad, "t_lisa")
+    forward_to(world.nurse, thread, world.karlstad_fbl, first)
+    forward_to(first, thread, first.mailbox, second)
+    forward_to(second, thread, second.mailbox, first)  # a loop in the forwarding records
+    reply(first, thread, body="Vi ringer vårdcentralen.")
+    thread.refresh_from_db()
+    assert thread.answered_at is None
+
+
 def test_an_empty_reply_is_refused_and_nothing_is_saved(world, thread):
     response = world.hc_nurse.client().post(
         thread_url("reply", world.gripen_fbl, thread),
@@ -63,6 +128,55 @@ def test_a_double_submitted_reply_is_saved_once(world, thread):
     client.post(thread_url("reply", world.gripen_fbl, thread), data)
     client.post(thread_url("reply", world.gripen_fbl, thread), data)
     assert Message.objects.filter(thread=thread).count() == 2
+
+
+def test_a_token_from_another_threads_form_is_refused_not_taken_as_sent(world, thread, categories):
+    token = str(uuid.uuid4())
+    client = world.hc_nurse.client()
+    client.post(
+        thread_url("reply", world.gripen_fbl, thread), {"body": "Svar", "client_token": token}
+    )
+    other = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[1])
+    response = client.post(
+        thread_url("reply", world.gripen_fbl, other), {"body": "Annat svar", "client_token": token}
+    )
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt" in response.content.decode()
+    assert other.messages.count() == 1
+    assert thread.messages.count() == 2
+
+
+def test_a_token_from_another_authors_form_is_refused(world, thread):
+    token = uuid.uuid4()
+    message_reply(
+        author=world.hc_nurse.user,
+        employment=world.hc_nurse.employment,
+        delivery=delivery_of(thread, world.gripen_fbl),
+        body="Svar",
+        client_token=token,
+    )
+    with pytest.raises(ValidationError, match="Formuläret är för gammalt"):
+        message_reply(
+            author=world.nurse.user,
+            employment=world.nurse.employment,
+            delivery=delivery_of(thread, world.karlstad_fbl),
+            body="Tack",
+            client_token=token,
+        )
+    assert thread.messages.count() == 2
+
+
+@pytest.mark.parametrize("token", [None, "", "inte-en-uuid"], ids=["missing", "empty", "broken"])
+def test_a_form_without_its_token_asks_for_a_reload(world, thread, token):
+    data = {"body": "Svar"} if token is None else {"body": "Svar", "client_token": token}
+    response = world.hc_nurse.client().post(thread_url("reply", world.gripen_fbl, thread), data)
+    assert response.status_code == 400
+    assert "Formuläret är för gammalt. Ladda om sidan och försök igen." in response.content.decode()
+    assert thread.messages.count() == 1
+    with translation.override("sv"):
+        form = ReplyForm(data)
+        assert list(form.errors) == ["__all__"]
+        assert "Dolt fält" not in str(form)
 
 
 def test_a_reply_to_a_closed_mailbox_is_refused(world, thread):
