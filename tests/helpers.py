@@ -1,5 +1,7 @@
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -58,3 +60,28 @@ def reply(persona: Persona, thread: Thread, body: str = "Dosen är ändrad.") ->
 
 def thread_url(name: str, mailbox, thread: Thread) -> str:
     return reverse(f"messenger:{name}", args=[mailbox.pk, thread.pk])
+
+
+def at_once(action: Callable[[], Any], times: int = 2) -> tuple[list[Any], list[BaseException]]:
+    """Run `action` in `times` threads released at the same moment (a double click on a slow
+    line, two administrators at once), each on its own database connection. Needs
+    `django_db(transaction=True)`. Returns what the calls returned and what they raised."""
+    barrier = threading.Barrier(times)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(action())
+        except BaseException as error:  # noqa: BLE001  (handed to the test)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run) for _ in range(times)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    return results, errors

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -88,9 +89,11 @@ def _back_to_thread(delivery: Delivery) -> HttpResponse:
 @login_required
 @require_GET
 def thread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
-    delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.VIEW_THREAD)
-    delivery_open(user=request.user, delivery=delivery)
-    grant_mark_used(user=request.user, mailbox=delivery.mailbox)
+    # One transaction: the access-log row, the read mark and the grant's last use together.
+    with transaction.atomic():
+        delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.VIEW_THREAD)
+        delivery_open(user=request.user, delivery=delivery)
+        grant_mark_used(user=request.user, mailbox=delivery.mailbox)
     return _render_thread(request, delivery)
 
 
