@@ -17,8 +17,10 @@ $(STAMP): requirements.lock
 		-r requirements.lock
 	touch $(STAMP)
 
-run: $(STAMP) ## Start PostgreSQL, Redis, web, worker and beat on http://127.0.0.1:8000
-	$(BIN)/python manage.py serve
+ADDR ?= 127.0.0.1:8000
+
+run: $(STAMP) ## Start PostgreSQL, Redis, web, worker and beat on http://$(ADDR) (make run ADDR=…)
+	$(BIN)/python manage.py serve --addr $(ADDR)
 
 test: $(STAMP) ## Run the whole test suite (browser tests included), in random order
 	$(BIN)/python -m pytest

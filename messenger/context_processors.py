@@ -6,9 +6,10 @@ from messenger.selectors import mailboxes_with_unread
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    if not request.user.is_authenticated:
+    # No user at all when a request is refused before authentication (a bad Host header).
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
-    user = request.user
     # A callable, so the query runs only if a template shows the navigation; a view that already
     # has the list passes nav_mailboxes itself.
     return {"nav_mailboxes": lambda: list(mailboxes_with_unread(user))}

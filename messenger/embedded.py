@@ -58,8 +58,11 @@ def _close_celery_connections() -> None:
     outlives a process that was in fact its last user, now and then.
     """
     module = sys.modules.get("messenger.celery")
-    if module is not None:
-        module.app.pool.force_close_all()
+    # Only a pool this process made: asking for app.pool would load the settings again, which
+    # may be what just failed.
+    pool = getattr(module.app, "_pool", None) if module is not None else None
+    if pool is not None:
+        pool.force_close_all()
     if _redis_client is None:
         return
     import redis

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -119,6 +120,14 @@ def test_make_run_serves_the_login_page_and_ctrl_c_stops_everything(var_dir):
             except OSError:
                 time.sleep(0.5)
         assert "Logga in" in page
+        # What users see: the stylesheet, and a Swedish 404 (not Django's debug page).
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/css/app.css") as r:  # noqa: S310
+            assert r.status == 200
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/finns-inte/")  # noqa: S310
+        assert missing.value.code == 404
+        assert "Sidan finns inte" in missing.value.read().decode()
+        assert "unsafe-inline" not in missing.value.headers["Content-Security-Policy"]
         children = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "runserver" in names

@@ -51,6 +51,15 @@ def test_unknown_url_gets_a_swedish_404_without_a_trace(client, world):
     assert_security_headers(response)
 
 
+@pytest.mark.django_db
+def test_a_foreign_host_header_gets_a_swedish_400_not_a_500(client):
+    # Scanners send these all day; the request is refused before anyone is signed in.
+    response = client.get(reverse("accounts:login"), headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "Felaktig begäran" in response.content.decode()
+    assert_security_headers(response)
+
+
 def test_a_post_without_csrf_token_is_refused_in_swedish(world):
     from django.test import Client
 

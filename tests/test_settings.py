@@ -43,6 +43,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("REDIS_URL", "http://redis"),
         ("SESSION_IDLE_MINUTES", "trettio"),
         ("SESSION_IDLE_MINUTES", "0"),
+        ("LOG_LEVEL", "pratsam"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_and_is_named(variable, value):
@@ -50,6 +51,26 @@ def test_a_malformed_variable_stops_start_up_and_is_named(variable, value):
     assert result.returncode != 0
     assert "started" not in result.stdout
     assert variable in result.stderr.splitlines()[-1]
+
+
+def test_manage_py_names_the_bad_variable_in_one_line():
+    result = run_python(
+        "import sys; sys.argv = ['manage.py', 'check']; "
+        "import runpy; runpy.run_path('manage.py', run_name='__main__')",
+        SESSION_IDLE_MINUTES="abc",
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Konfigurationsfel: SESSION_IDLE_MINUTES must be a whole number, not 'abc'"
+    ]
+
+
+def test_a_lower_case_log_level_is_understood():
+    result = run_python(
+        SETUP + "; from django.conf import settings; print(settings.LOG_LEVEL)", LOG_LEVEL="warning"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["started", "WARNING"]
 
 
 def test_production_demands_its_secret(tmp_path):

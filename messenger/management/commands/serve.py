@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Runs the whole application for development: migrates, loads the demo data, then serves "
-        "the web app with one Celery worker and one beat. The embedded PostgreSQL and Redis (when "
-        "DATABASE_URL / REDIS_URL are unset) live as long as this command. Ctrl-C stops it all."
+        "the web app (DEBUG off unless DJANGO_DEBUG is set) with one Celery worker and one "
+        "beat. The embedded PostgreSQL and Redis (when DATABASE_URL / REDIS_URL are unset) live "
+        "as long as this command. Ctrl-C stops it all."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,10 +24,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=1)
-        if settings.DEBUG and not options["no_seed"]:
+        if options["no_seed"]:
+            pass
+        elif settings.DEBUG:
             call_command("seed_demo")
+        else:
+            self.stdout.write("No demo data loaded: DEBUG is off (manage.py seed_demo --force).")
         # The children use the servers this process owns, through the environment.
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
+        # The web app shows what its users will see, Swedish error pages and all, unless
+        # DJANGO_DEBUG asks for Django's debug pages.
+        env.setdefault("DJANGO_DEBUG", "false")
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", options["addr"]],
