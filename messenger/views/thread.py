@@ -41,16 +41,23 @@ def _render_thread(
     *,
     reply_form: ReplyForm | None = None,
     link_form: JournalLinkForm | None = None,
+    link_attached: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     can_send = grant_level(delivery) >= AccessGrant.Level.SEND and not delivery.mailbox.is_closed
     employment = request.employment
     can_link = can_send and may_link(employment, delivery.mailbox)
+    content = thread_content(delivery.thread)
     context = {
         "mailbox": delivery.mailbox,
         "delivery": delivery,
         "thread": delivery.thread,
-        "content": thread_content(delivery.thread),
+        "content": content,
+        # Who else reads a reply here: every other mailbox holding the thread.
+        "reply_goes_to": [
+            h.mailbox.name for h in content.holders if h.mailbox_id != delivery.mailbox_id
+        ],
+        "link_attached": link_attached,
         "deadline": delivery.thread.deadline(timezone.now()),
         "can_send": can_send,
         "can_link": can_link,
@@ -143,10 +150,17 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
             form.add_error(None, error)
             status = 403  # R11: the server refuses municipal staff, not only the page
         else:
-            messages.success(request, _("Länken är bifogad."))
-            return _back_to_thread(delivery)
+            if not request.htmx:
+                messages.success(request, _("Länken är bifogad."))
+                return _back_to_thread(delivery)
+            # htmx swaps in only the links part of this page: a reply being written stays.
+            log_thread_access(
+                request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD
+            )
+            return _render_thread(request, delivery, link_attached=True)
     log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
-    return _render_thread(request, delivery, link_form=form, status=status)
+    # htmx shows the form's errors only from a 200.
+    return _render_thread(request, delivery, link_form=form, status=200 if request.htmx else status)
 
 
 @login_required

@@ -60,14 +60,18 @@ def test_a_question_travels_from_anna_to_bo_to_cecilia_and_david_sees_none_of_it
     expect(bo.locator(".patient")).to_have_text("20000101-2384")
     assert serious_violations(bo) == []
     bo_thread_url = bo.url
+    # He starts his reply, then attaches the link: the draft is still there afterwards.
+    draft = bo.get_by_role("textbox", name="Svar", exact=True)
+    draft.fill("Sänk till 2,5 mg i kväll.")
     bo.get_by_role("radio", name="Läkemedelslista").check()
     bo.get_by_label("Rubrik").fill("Aktuell läkemedelslista")
     bo.get_by_label("Referens i journalsystemet").fill("LM-2026-11-22")
     bo.get_by_role("button", name="Bifoga länk").click()
     expect(bo.get_by_text("Länken är bifogad.")).to_be_visible()
-    bo.get_by_role("textbox", name="Svar", exact=True).fill(
-        "Sänk till 2,5 mg i kväll. Ny INR på måndag."
-    )
+    expect(bo.locator(".journal-link")).to_contain_text("LM-2026-11-22")
+    expect(draft).to_have_value("Sänk till 2,5 mg i kväll.")
+    expect(bo.get_by_text("Svaret går till: " + KARLSTAD_FBL)).to_be_visible()
+    draft.fill("Sänk till 2,5 mg i kväll. Ny INR på måndag.")
     bo.get_by_role("button", name="Skicka svar").click()
     expect(bo.get_by_text("Svaret är skickat.")).to_be_visible()
 

@@ -116,3 +116,26 @@ def test_a_dual_employee_cannot_link_from_a_municipal_mailbox(world, thread):
     )
     assert response.status_code == 403
     assert not JournalLink.objects.exists()
+
+
+def test_with_htmx_only_the_links_part_changes_and_errors_show_in_it(world, thread):
+    client = world.hc_nurse.client()
+    url = thread_url("attach_link", world.gripen_fbl, thread)
+    htmx = {"HX-Request": "true"}
+    response = client.post(url, LINK, headers=htmx)
+    assert response.status_code == 200  # no redirect: htmx swaps #journal-links in place
+    page = response.content.decode()
+    assert "Länken är bifogad." in page
+    assert JournalLink.objects.count() == 1
+    # A fresh form to attach another, with a new one-time token.
+    assert str(JournalLink.objects.get().client_token) not in page
+    wrong = client.post(url, {**LINK, "reference": ""}, headers=htmx)
+    assert wrong.status_code == 200  # htmx shows errors only from a 200
+    assert 'id="journal-links"' in wrong.content.decode()
+    assert "Länken är bifogad." not in wrong.content.decode()
+    assert JournalLink.objects.count() == 1
+
+
+def test_the_reply_box_says_where_the_reply_goes(world, thread):
+    page = world.hc_nurse.client().get(thread_url("thread", world.gripen_fbl, thread))
+    assert f"Svaret går till: {world.karlstad_fbl.name}" in page.content.decode()
