@@ -101,8 +101,8 @@ DENY = "deny"
 class DecisionForm(forms.Form):
     risk_assessed = forms.BooleanField(
         label=_(
-            "Jag har gjort en behovs- och riskanalys: personen behöver behörigheten i sitt "
-            "arbete och riskerna är bedömda."
+            "Jag har gjort en behovs- och riskanalys: jag har prövat om personen behöver "
+            "behörigheten i sitt arbete och bedömt riskerna."
         ),
         error_messages={"required": _("Bekräfta att behovs- och riskanalysen är gjord.")},
     )

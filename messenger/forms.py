@@ -52,6 +52,17 @@ class TokenForm(forms.Form):
         return data
 
 
+class CategorySelect(forms.Select):
+    """Marks the "För kännedom" option, so the page shows its R8 warning only when it is chosen
+    (CSS :has, no script)."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        if str(option["label"]) == FOR_INFORMATION:
+            option["attrs"]["data-fyi"] = "true"
+        return option
+
+
 class ComposeForm(TokenForm):
     recipient = forms.ModelChoiceField(
         queryset=Mailbox.objects.none(),
@@ -64,6 +75,7 @@ class ComposeForm(TokenForm):
     )
     category = forms.ModelChoiceField(
         queryset=Category.objects.all(),
+        widget=CategorySelect,
         label=_("Kategori"),
         empty_label=_("Välj kategori"),
         error_messages={

@@ -24,7 +24,9 @@ def normalise_patient_id(raw: str, *, today: date | None = None) -> str:
     Accepts 19121212-1212, 191212121212, 121212-1212, 1212121212 and 121212+1212 (the plus marks
     someone 100 or older). Raises ValidationError with a Swedish message otherwise.
     """
+    # Spaces go; dashes copied from a document (en dash, minus sign) count as the hyphen.
     text = re.sub(r"\s", "", raw or "")
+    text = re.sub("[\u2010-\u2015\u2212]", "-", text)
     match = _WRITTEN.match(text)
     if not match:
         raise ValidationError(

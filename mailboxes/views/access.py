@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AppRequest
 from accounts.models import Notification
@@ -79,9 +79,12 @@ def request_create(request: AppRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def grant_give_up(request: AppRequest, pk: int) -> HttpResponse:
     grant = get_own_grant(request.user, pk)
+    if request.method == "GET":
+        # Asked first: giving a grant back cannot be undone without a new application.
+        return render(request, "mailboxes/grant_give_up.html", {"grant": grant})
     try:
         grant_end(grant=grant, actor=request.user, actor_employment=request.employment, reason="")
     except ValidationError as exc:

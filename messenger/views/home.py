@@ -5,6 +5,8 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
+from accounts.models import Role
+from mailboxes.selectors import pending_requests_for
 from messenger.selectors import mailboxes_with_unread
 
 
@@ -12,8 +14,15 @@ from messenger.selectors import mailboxes_with_unread
 @require_GET
 def home(request: AppRequest) -> HttpResponse:
     mailboxes = list(mailboxes_with_unread(request.user))
+    employment = request.employment
+    # An access approver's work waiting for them; nobody else pays for the query.
+    pending = None
+    if employment is not None and employment.has_role(Role.ACCESS_APPROVER):
+        pending = pending_requests_for(employment).count()
     return render(
-        request, "messenger/home.html", {"mailboxes": mailboxes, "nav_mailboxes": mailboxes}
+        request,
+        "messenger/home.html",
+        {"mailboxes": mailboxes, "nav_mailboxes": mailboxes, "pending_requests": pending},
     )
 
 

@@ -50,3 +50,24 @@ def test_the_page_runs_under_the_strict_csp_without_violations(
     # htmx is loaded from our origin and has initialised: it marks the polled nav.
     page.wait_for_function("() => window.htmx !== undefined")
     assert [r for r in reports if "Content Security Policy" in r] == []
+
+
+def test_on_a_phone_the_inbox_fits_the_screen_and_comes_first(
+    browser, browser_context_args, demo_site, demo_password
+):
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": {"width": 390, "height": 844}}
+    )
+    page = context.new_page()
+    log_in(page, demo_site.url, "anna", demo_password)
+    page.locator("table.mailbox-list").get_by_role("link").first.click()
+    expect(page.get_by_role("link", name="Inkorg")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The inbox's heading is on the first screen, above the list of mailboxes.
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    nav = page.locator(".side-nav").bounding_box()
+    assert heading is not None
+    assert nav is not None
+    assert heading["y"] < 844
+    assert heading["y"] < nav["y"]
+    context.close()

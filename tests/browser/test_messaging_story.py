@@ -34,7 +34,13 @@ def test_a_question_travels_from_anna_to_bo_to_cecilia_and_david_sees_none_of_it
     expect(anna.get_by_role("heading", level=1, name="Nytt meddelande")).to_be_visible()
     assert serious_violations(anna) == []
     anna.get_by_role("radio", name=GRIPEN_FBL).check()
+    # R8's warning appears only while "För kännedom" is chosen.
+    fyi_warning = anna.get_by_text("”För kännedom” betyder att mottagaren")
+    expect(fyi_warning).to_be_hidden()
+    anna.get_by_label("Kategori").select_option(label="För kännedom")
+    expect(fyi_warning).to_be_visible()
     anna.get_by_label("Kategori").select_option(label="Läkemedel")
+    expect(fyi_warning).to_be_hidden()
     anna.get_by_label("Patientens personnummer eller samordningsnummer").fill("20000101-2384")
     anna.get_by_label("Ämne").fill(SUBJECT)
     anna.get_by_role("textbox", name="Meddelande", exact=True).fill(

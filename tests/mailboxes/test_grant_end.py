@@ -139,10 +139,17 @@ def test_ending_an_ended_grant_is_refused(world):
     assert AccessLog.objects.filter(detail__startswith="Avslutade").count() == 1
 
 
-def test_giving_up_needs_a_post(world):
+def test_giving_up_asks_first_and_a_get_changes_nothing(world):
     grant = nurse_grant(world)
     url = reverse("mailboxes:grant_give_up", args=[grant.pk])
-    assert world.nurse.client().get(url).status_code == 405
+    page = world.nurse.client().get(url)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Den upphör direkt." in body
+    assert "ansöka igen" in body
+    grant.refresh_from_db()
+    assert grant.is_current()
+    assert url in world.nurse.client().get(reverse("mailboxes:my_access")).content.decode()
 
 
 def test_a_personal_mailbox_grant_cannot_be_given_up(world):

@@ -97,6 +97,13 @@ def test_a_thread_nobody_holds_any_longer_is_deleted(world, thread):
     assert AccessLog.objects.filter(thread_id_snapshot=thread.pk).exists()
 
 
+def test_an_empty_trash_says_so_instead_of_offering_to_delete_nothing(world, thread):
+    url = reverse("messenger:empty_trash", args=[world.gripen_fbl.pk])
+    page = world.hc_nurse.client().get(url).content.decode()
+    assert "Papperskorgen är redan tom." in page
+    assert "Ja, töm papperskorgen" not in page
+
+
 def test_emptying_the_trash_needs_a_send_grant_and_a_post(world, thread):
     url = reverse("messenger:empty_trash", args=[world.gripen_fbl.pk])
     assert world.outsider.client().post(url).status_code == 404

@@ -94,3 +94,15 @@ def test_home_query_count_does_not_grow_with_mailboxes_or_threads(world, categor
     # then the session's save: savepoint, update, release
     with assert_num_queries(7):
         client.get(reverse("messenger:home"))
+
+
+def test_an_access_approver_sees_the_applications_waiting_for_them(world):
+    from tests.mailboxes.conftest import apply
+
+    apply(world.outsider, world.karlstad_fbl)
+    page = world.approver.client().get(reverse("messenger:home")).content.decode()
+    assert "1 ansökan om behörighet väntar på ditt beslut" in page
+    assert reverse("mailboxes:approvals") in page
+    # A nurse has no such tasks.
+    nurse_page = world.outsider.client().get(reverse("messenger:home")).content.decode()
+    assert "Dina uppgifter" not in nurse_page

@@ -14,7 +14,15 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 @pytest.mark.parametrize(
     "written",
-    ["20000101-2384", "200001012384", "000101-2384", "0001012384", " 20000101 2384 "],
+    [
+        "20000101-2384",
+        "200001012384",
+        "000101-2384",
+        "0001012384",
+        " 20000101 2384 ",
+        "20000101\u20132384",  # an en dash, as pasted from a document
+        "000101\u22122384",  # a minus sign
+    ],
 )
 def test_it_reads_the_usual_written_forms(written):
     assert normalise_patient_id(written, today=TODAY) == "200001012384"

@@ -131,6 +131,15 @@ def test_an_empty_or_bad_search_gets_a_message(world, threads):
     found, response = search(world.hc_nurse, world.gripen_fbl, patient="20000101-2385")
     assert found is None
     assert "Kontrollsiffran stämmer inte" in response.content.decode()
+    # With htmx only the results part comes back: it names the field and its error.
+    url = reverse("messenger:search", args=[world.gripen_fbl.pk])
+    partial = world.hc_nurse.client().post(
+        url, {"patient": "waran"}, headers={"HX-Request": "true"}
+    )
+    body = partial.content.decode()
+    assert "<form" not in body
+    assert 'href="#id_patient"' in body
+    assert "ÅÅÅÅMMDD-NNNN" in body
 
 
 def test_search_results_mask_the_patient(world, threads):
