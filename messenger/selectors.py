@@ -246,16 +246,30 @@ def preset_recipients(employment: Employment | None, sender: Mailbox) -> list[Ma
     return [entry.mailbox for entry in entries]
 
 
-def search_recipients(query: str, sender: Mailbox, limit: int = 15) -> list[Mailbox]:
-    """The global address list: every open functional mailbox whose name matches."""
+def search_recipients(
+    query: str, sender: Mailbox, limit: int = 15, *, keep: int | None = None
+) -> list[Mailbox]:
+    """The global address list: every open functional mailbox whose name matches.
+
+    `keep`, a mailbox chosen from an earlier search, stays first on the list, so typing a new
+    search does not silently drop the choice.
+    """
+    everyone = (
+        Mailbox.objects.active()
+        .functional()
+        .exclude(pk=sender.pk)
+        .select_related("organisation")
+        .order_by("name")
+    )
+    kept = list(everyone.filter(pk=keep)) if keep is not None else []
     # No name holds a control character, and PostgreSQL refuses NUL outright.
     words = [word for word in query.split() if word.isprintable()]
     if not words:
-        return []
-    queryset = Mailbox.objects.active().functional().exclude(pk=sender.pk)
+        return kept
+    queryset = everyone.exclude(pk=keep) if keep is not None else everyone
     for word in words[:5]:
         queryset = queryset.filter(name__icontains=word)
-    return list(queryset.select_related("organisation").order_by("name")[:limit])
+    return [*kept, *queryset[:limit]]
 
 
 def absent_colleagues(organisation: Organisation, actor: User) -> list[Mailbox]:

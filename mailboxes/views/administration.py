@@ -192,7 +192,11 @@ def address_list_edit(request: AppRequest, organisation_id: int) -> HttpResponse
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Brevlådan är tillagd på förvalslistan."))
+            messages.success(
+                request,
+                _("%(mailbox)s är tillagd på förvalslistan.")
+                % {"mailbox": form.cleaned_data["mailbox"].name},
+            )
             return HttpResponseRedirect(
                 reverse("mailboxes:admin_address_list", args=[organisation_id])
             )

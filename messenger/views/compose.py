@@ -75,8 +75,12 @@ def recipients(request: AppRequest, pk: int) -> HttpResponse:
     """htmx: the global address list, searched as the user types a mailbox name."""
     sender = get_mailbox_for_user(request.user, pk, level=AccessGrant.Level.SEND)
     query = request.GET.get("q", "")[:100]
+    # A mailbox already chosen from an earlier search stays chosen and on the list.
+    chosen = request.GET.get("recipient", "")
+    chosen_pk = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) < 18 else None
+    found = search_recipients(query, sender, keep=chosen_pk)
     return render(
         request,
         "messenger/compose.html#recipient-results",
-        {"found": search_recipients(query, sender), "query": query, "chosen": None},
+        {"found": found, "query": query, "chosen": chosen_pk},
     )

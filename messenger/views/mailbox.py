@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
 from mailboxes.forms import AbsenceForm
-from mailboxes.models import AccessGrant, Mailbox
+from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
 from mailboxes.selectors import get_mailbox_for_user, grant_level
 from mailboxes.services import absence_set, grant_mark_used
 from messenger.forms import SearchForm
@@ -41,6 +41,12 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
         "folders": [(s, Delivery.Folder(f).label) for s, f in FOLDER_SLUGS.items()],
         "page": page,
         "can_send": grant_level(box) >= AccessGrant.Level.SEND and not box.is_closed,
+        # R24: who watches the mailbox and when, for everyone who works in it.
+        "routine": (
+            MonitoringRoutine.objects.filter(mailbox=box).prefetch_related("monitors").first()
+            if box.is_functional
+            else None
+        ),
     }
     template = "messenger/mailbox.html"
     if request.htmx and not request.htmx.history_restore_request:

@@ -175,7 +175,9 @@ def move(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     folder = form.cleaned_data["folder"]
     delivery_move(delivery=delivery, folder=folder)
     messages.success(
-        request, _("Ärendet ligger nu i %(folder)s.") % {"folder": Delivery.Folder(folder).label}
+        request,
+        _("”%(subject)s” ligger nu i %(folder)s.")
+        % {"subject": delivery.thread.subject, "folder": Delivery.Folder(folder).label},
     )
     return redirect("messenger:mailbox", pk=delivery.mailbox_id)
 

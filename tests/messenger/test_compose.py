@@ -81,6 +81,22 @@ def test_the_global_address_list_is_searched_as_you_type(world):
     assert "Gamla" not in text  # R14: closed mailboxes cannot be chosen
 
 
+def test_a_recipient_chosen_from_an_earlier_search_stays_chosen(world):
+    url = reverse("messenger:recipients", args=[world.karlstad_fbl.pk])
+    htmx = {"HX-Request": "true"}
+    client = world.nurse.client()
+    chosen = f'value="{world.gripen_fbl.pk}" checked'
+    body = client.get(url, {"q": "arvika", "recipient": world.gripen_fbl.pk}, headers=htmx)
+    assert chosen in body.content.decode()
+    assert world.arvika_fbl.name in body.content.decode()
+    # The chosen one is listed once even when the new search finds it too; junk is ignored.
+    again = client.get(url, {"q": "gripen", "recipient": world.gripen_fbl.pk}, headers=htmx)
+    assert again.content.decode().count(f'value="{world.gripen_fbl.pk}"') == 1
+    junk = client.get(url, {"q": "gripen", "recipient": "²"}, headers=htmx)
+    assert junk.status_code == 200
+    assert "checked" not in junk.content.decode()
+
+
 @pytest.mark.parametrize("query", ["gripen\x00", "\x00", "gri\x00pen", "gripen\x7f"])
 def test_a_control_character_in_the_address_search_finds_nothing(world, query):
     url = reverse("messenger:recipients", args=[world.karlstad_fbl.pk])

@@ -24,8 +24,12 @@ def folder_page(persona, mailbox, slug):
 
 def test_marking_handled_moves_the_thread_to_the_archive(world, thread):
     client = world.hc_nurse.client()
-    response = client.post(thread_url("move", world.gripen_fbl, thread), {"folder": "archive"})
-    assert response.status_code == 302
+    response = client.post(
+        thread_url("move", world.gripen_fbl, thread), {"folder": "archive"}, follow=True
+    )
+    assert response.redirect_chain[-1][1] == 302
+    # The message names the thread that moved.
+    assert f"”{thread.subject}” ligger nu i Arkiv." in response.content.decode()
     assert delivery_of(thread, world.gripen_fbl).folder == Delivery.Folder.ARCHIVE
     assert thread.subject in folder_page(world.hc_nurse, world.gripen_fbl, "arkiv")
     assert thread.subject not in folder_page(world.hc_nurse, world.gripen_fbl, "inkorg")

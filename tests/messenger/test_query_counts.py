@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from mailboxes.models import AddressList, AddressListEntry
+from mailboxes.models import AddressList, AddressListEntry, MonitoringRoutine
 from messenger.services import journal_link_attach
 from tests.helpers import assert_num_queries, delivery_of, reply, send
 from tests.testdata import PATIENTS
@@ -20,6 +20,8 @@ def queries(client, method: str, url: str, data=None) -> int:
 def test_hot_views_do_not_grow_with_the_mailbox(world, categories):
     address_list = AddressList.objects.create(organisation=world.karlstad)
     AddressListEntry.objects.create(address_list=address_list, mailbox=world.gripen_fbl)
+    routine = MonitoringRoutine.objects.create(mailbox=world.gripen_fbl, check_times="08 och 13")
+    routine.monitors.set([world.hc_nurse.user])
     category = categories["Läkemedel"]
 
     def fill(count: int) -> None:
@@ -68,9 +70,9 @@ def test_hot_views_do_not_grow_with_the_mailbox(world, categories):
     # Each: session, user, employments, [view's queries], session save (savepoint, update,
     # release), and the navigation's mailboxes with unread counts.
     expected = {
-        # + mailbox with grant level, grant's last use (one UPDATE), one page of deliveries
-        #   with threads and categories
-        "inbox": 10,
+        # + mailbox with grant level, grant's last use (one UPDATE), the local routine and its
+        #   monitors, one page of deliveries with threads and categories
+        "inbox": 12,
         # + in one transaction (savepoint, release): delivery with thread and grant level,
         #   access-log insert, mark read (savepoint, update, release), grant's last use (one
         #   UPDATE); then messages, links, link ledgers, history, holders
