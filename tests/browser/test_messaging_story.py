@@ -92,7 +92,9 @@ def test_a_question_travels_from_anna_to_bo_to_cecilia_and_david_sees_none_of_it
     bo.get_by_role("link", name="Vidarebefordra").click()
     bo.get_by_label("Kollega", exact=True).select_option(label="Cecilia Carlsson")
     bo.get_by_role("button", name="Vidarebefordra").click()
-    expect(bo.get_by_text("Bekräfta att kollegan vet")).to_be_visible()
+    # The summary at the top links to the box, and the box itself says what is missing.
+    expect(bo.get_by_role("alert")).to_contain_text("Bekräfta att kollegan vet")
+    expect(bo.locator(".errorlist")).to_contain_text("Bekräfta att kollegan vet")
     bo.get_by_label("Jag har informerat kollegan").check()
     bo.get_by_label("Kommentar (valfri)").fill("Kan du se över doseringen?")
     bo.get_by_role("button", name="Vidarebefordra").click()
