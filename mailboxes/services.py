@@ -7,6 +7,7 @@ keeps the field-by-field history of the same rows.
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -434,6 +435,18 @@ def _check_hsa_id_free(hsa_id: str, mailbox_pk: int | None = None) -> None:
         raise ValidationError({"hsa_id": _("HSA-id:t används redan av en annan brevlåda.")})
 
 
+def _save_unique(mailbox: Mailbox, **save_options: Any) -> None:
+    """Save, turning a name or HSA id taken a moment ago (another administrator, a double
+    click) into a message instead of the database's IntegrityError."""
+    try:
+        with transaction.atomic():
+            mailbox.save(**save_options)
+    except IntegrityError:
+        raise ValidationError(
+            _("Det finns redan en brevlåda med det namnet eller HSA-id:t."), code="taken"
+        ) from None
+
+
 @transaction.atomic
 def mailbox_create(
     *, actor: User, organisation: Organisation, name: str, hsa_id: str, phone: str
@@ -449,14 +462,7 @@ def mailbox_create(
         phone=phone,
     )
     mailbox.full_clean()
-    try:
-        with transaction.atomic():
-            mailbox.save()
-    except IntegrityError:
-        # Another administrator (or a double click) took the name or HSA id a moment ago.
-        raise ValidationError(
-            _("Det finns redan en brevlåda med det namnet eller HSA-id:t."), code="taken"
-        ) from None
+    _save_unique(mailbox)
     MonitoringRoutine.objects.create(mailbox=mailbox)
     access_log(
         action=AccessLog.Action.ADMIN,
@@ -479,13 +485,7 @@ def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, pho
     before = {"namn": locked.name, "HSA-id": locked.hsa_id, "telefon": locked.phone}
     locked.name, locked.hsa_id, locked.phone = name, hsa_id, phone
     locked.full_clean()
-    try:
-        with transaction.atomic():
-            locked.save(update_fields=["name", "hsa_id", "phone"])
-    except IntegrityError:
-        raise ValidationError(
-            _("Det finns redan en brevlåda med det namnet eller HSA-id:t."), code="taken"
-        ) from None
+    _save_unique(locked, update_fields=["name", "hsa_id", "phone"])
     after = {"namn": name, "HSA-id": hsa_id, "telefon": phone}
     changes = "; ".join(
         f"{field} {before[field] or '–'} → {after[field] or '–'}"
