@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Employment, Organisation, Role, User
 from accounts.validators import no_markup
 from mailboxes.models import AccessGrant, AddressList, Mailbox
+from mailboxes.selectors import grant_holder_ids
 from mailboxes.services import check_date_ahead
 
 # Swedish date formats also accept US m/d/Y (PITFALLS): ISO only.
@@ -229,9 +230,9 @@ class RoutineForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["monitors"]
         assert isinstance(field, forms.ModelMultipleChoiceField)
-        field.queryset = User.objects.filter(
-            pk__in=AccessGrant.objects.current().filter(mailbox=mailbox).values("user_id")
-        ).order_by("last_name", "first_name")
+        field.queryset = User.objects.filter(pk__in=grant_holder_ids(mailbox)).order_by(
+            "last_name", "first_name"
+        )
         field.label_from_instance = _display_name  # type: ignore[method-assign,assignment]
 
 

@@ -127,11 +127,11 @@ class AccessGrantQuerySet(models.QuerySet["AccessGrant"]):
         A nurse who leaves Karlstad for Arvika reads nothing more of Karlstad's mail, even
         before an approver gets round to ending her grants (they still show in the review).
         """
-        return self.current().filter(
-            user=user,
-            user__is_active=True,
-            employment__ended_at__isnull=True,
-        )
+        return self.usable().filter(user=user)
+
+    def usable(self) -> "AccessGrantQuerySet":
+        """Current grants that work: the holder is active and still has the job they were for."""
+        return self.current().filter(user__is_active=True, employment__ended_at__isnull=True)
 
     def current(self) -> "AccessGrantQuerySet":
         now = timezone.now()

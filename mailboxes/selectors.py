@@ -15,6 +15,11 @@ def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
     )
 
 
+def grant_holder_ids(mailbox: Mailbox) -> QuerySet[AccessGrant, int]:
+    """The users whose grant on the mailbox works right now: the only ones who may monitor it."""
+    return AccessGrant.objects.usable().filter(mailbox=mailbox).values_list("user_id", flat=True)
+
+
 def grant_level(row: object) -> int:
     """The `grant_level` a selector annotated on a mailbox or delivery (0: none)."""
     return int(getattr(row, "grant_level", 0) or 0)

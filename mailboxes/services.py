@@ -27,6 +27,7 @@ from mailboxes.models import (
     Mailbox,
     MonitoringRoutine,
 )
+from mailboxes.selectors import grant_holder_ids
 
 HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
 
@@ -517,9 +518,7 @@ def routine_update(
     locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
     if locked.is_closed:
         raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
-    holders = set(
-        AccessGrant.objects.current().filter(mailbox=locked).values_list("user_id", flat=True)
-    )
+    holders = set(grant_holder_ids(locked))
     if any(user.pk not in holders for user in monitors):
         raise _refuse(_("Bevakare måste ha behörighet till brevlådan."), "monitor")
     if not check_times.strip():

@@ -19,13 +19,12 @@ from mailboxes.forms import (
     RoutineForm,
 )
 from mailboxes.models import (
-    AccessGrant,
     AddressList,
     AddressListEntry,
     Mailbox,
     MonitoringRoutine,
 )
-from mailboxes.selectors import get_mailbox_for_admin, require_system_admin
+from mailboxes.selectors import get_mailbox_for_admin, grant_holder_ids, require_system_admin
 from mailboxes.services import (
     address_list_add,
     address_list_remove,
@@ -82,9 +81,7 @@ def mailbox_edit(request: AppRequest, pk: int) -> HttpResponse:
             initial={"name": mailbox.name, "hsa_id": mailbox.hsa_id, "phone": mailbox.phone}
         )
     monitors = list(routine.monitors.all()) if routine else []
-    holders = set(
-        AccessGrant.objects.current().filter(mailbox=mailbox).values_list("user_id", flat=True)
-    )
+    holders = set(grant_holder_ids(mailbox))
     return render(
         request,
         "mailboxes/mailbox_edit.html",

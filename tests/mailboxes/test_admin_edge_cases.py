@@ -130,16 +130,20 @@ def test_a_grant_shows_its_last_day_and_can_be_ended_from_the_day_after(world, a
     assert ended.last_day() == last_day
 
 
-def test_a_monitor_whose_grant_ended_is_pointed_out(world, sysadmin):
+def appoint_monitor(sysadmin, mailbox, persona) -> None:
     routine_update(
         actor=sysadmin.user,
-        mailbox=world.karlstad_fbl,
-        monitors=[world.nurse.user],
+        mailbox=mailbox,
+        monitors=[persona.user],
         check_times="08:00 och 13:00",
         emptied_by="",
         holiday_cover="",
         access_updated_by="",
     )
+
+
+def test_a_monitor_whose_grant_ended_is_pointed_out(world, sysadmin):
+    appoint_monitor(sysadmin, world.karlstad_fbl, world.nurse)
     url = reverse("mailboxes:admin_mailbox", args=[world.karlstad_fbl.pk])
     assert "inte längre har behörighet" not in sysadmin.client().get(url).content.decode()
     grant = AccessGrant.objects.get(user=world.nurse.user, mailbox=world.karlstad_fbl)
@@ -153,6 +157,16 @@ def test_a_monitor_whose_grant_ended_is_pointed_out(world, sysadmin):
     assert "inte längre har behörighet" in page
     assert world.nurse.user.display_name() in page
     assert MonitoringRoutine.objects.get(mailbox=world.karlstad_fbl).monitors.exists()
+
+
+def test_a_monitor_whose_job_ended_is_pointed_out_and_cannot_be_chosen_again(world, sysadmin):
+    appoint_monitor(sysadmin, world.karlstad_fbl, world.nurse)
+    world.nurse.employment.ended_at = timezone.now()
+    world.nurse.employment.save(update_fields=["ended_at"])
+    url = reverse("mailboxes:admin_mailbox", args=[world.karlstad_fbl.pk])
+    assert "inte längre har behörighet" in sysadmin.client().get(url).content.decode()
+    with pytest.raises(ValidationError, match="Bevakare måste ha behörighet"):
+        appoint_monitor(sysadmin, world.karlstad_fbl, world.nurse)
 
 
 def test_editing_a_mailbox_logs_what_changed(world, sysadmin):
