@@ -135,6 +135,7 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
     employment = working_employment(request)
     form = JournalLinkForm(request.POST)
     status = 400
+    attached = False
     if form.is_valid():
         try:
             journal_link_attach(
@@ -154,11 +155,10 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
                 messages.success(request, _("Länken är bifogad."))
                 return _back_to_thread(delivery)
             # htmx swaps in only the links part of this page: a reply being written stays.
-            log_thread_access(
-                request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD
-            )
-            return _render_thread(request, delivery, link_attached=True)
+            attached = True
     log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
+    if attached:
+        return _render_thread(request, delivery, link_attached=True)
     # htmx shows the form's errors only from a 200.
     return _render_thread(request, delivery, link_form=form, status=200 if request.htmx else status)
 
