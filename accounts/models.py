@@ -129,6 +129,9 @@ class Notification(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="notifications")
     text = models.CharField(_("text"), max_length=300)
+    # Where the notice leads (a path in the app) and what kind of event it tells of, if any.
+    url = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

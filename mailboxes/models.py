@@ -319,3 +319,101 @@ class MonitoringRoutine(models.Model):
 
     def __str__(self) -> str:
         return f"Rutin {self.mailbox}"
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification tells of. Never more: no patient, subject or text (flow 6)."""
+
+    NEW_MESSAGE = "new_message", _("Nytt meddelande")
+    REMINDER = "reminder", _("Påminnelse om svarstid")
+    OVERDUE = "overdue", _("Svarstiden har gått ut")
+    CHECK_MISSED = "check_missed", _("Brevlådan har inte bevakats")
+
+
+class EmailSetting(models.Model):
+    """A person's own choice of e-mail for one kind of event in one mailbox."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_settings"
+    )
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "mailbox", "kind"], name="one_email_setting_per_kind"
+            )
+        ]
+        verbose_name = _("e-postinställning")
+        verbose_name_plural = _("e-postinställningar")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.mailbox_id} {self.kind} {self.enabled}"
+
+    @staticmethod
+    def default(mailbox: Mailbox, kind: str) -> bool:
+        """Without a choice of one's own: e-mail for new messages in one's personal mailbox,
+        and for every reminder, overdue alert and missed check."""
+        if kind == NotificationKind.NEW_MESSAGE:
+            return not mailbox.is_functional
+        return True
+
+
+class OutboxQuerySet(models.QuerySet["OutboxItem"]):
+    def pending(self) -> "OutboxQuerySet":
+        return self.filter(sent_at__isnull=True, failed_at__isnull=True)
+
+    def due(self, now: datetime) -> "OutboxQuerySet":
+        return self.pending().filter(due_at__lte=now)
+
+    def failed(self) -> "OutboxQuerySet":
+        return self.filter(failed_at__isnull=False)
+
+
+class OutboxItem(models.Model):
+    """A notification or e-mail not yet delivered (flow 4).
+
+    Written in the transaction of the event it tells of, so it exists exactly when the event
+    does; the outbox job delivers it later, and nothing a user does waits on that. The key is
+    one per event, recipient and channel: an event noticed twice still tells each person once.
+    """
+
+    class Channel(models.TextChoices):
+        APP = "app", _("I appen")
+        EMAIL = "email", _("E-post")
+
+    key = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    # Snapshots of what the notice may name: the mailbox, the category, a phone number or a
+    # time. Never the patient, the subject or the text.
+    mailbox_name = models.CharField(max_length=200)
+    category_name = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    url = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True),
+                name="outbox_pending_idx",
+            ),
+        ]
+        verbose_name = _("utkorgspost")
+        verbose_name_plural = _("utkorgsposter")
+
+    def __str__(self) -> str:
+        return self.key

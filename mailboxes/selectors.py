@@ -20,6 +20,19 @@ def grant_holder_ids(mailbox: Mailbox) -> QuerySet[AccessGrant, int]:
     return AccessGrant.objects.usable().filter(mailbox=mailbox).values_list("user_id", flat=True)
 
 
+def grant_holders(mailbox: Mailbox) -> QuerySet[User]:
+    """The people whose grant on the mailbox works right now."""
+    return User.objects.filter(pk__in=grant_holder_ids(mailbox))
+
+
+def mailbox_watchers(mailbox: Mailbox) -> list[User]:
+    """Who is told when the mailbox needs looking at (R5): the monitors its routine names who
+    still have access, or, without a routine or with none of them left, everyone with access."""
+    holders = grant_holders(mailbox)
+    monitors = list(holders.filter(monitored_mailboxes__mailbox=mailbox))
+    return monitors or list(holders)
+
+
 def grant_level(row: object) -> int:
     """The `grant_level` a selector annotated on a mailbox or delivery (0: none)."""
     return int(getattr(row, "grant_level", 0) or 0)

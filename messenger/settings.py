@@ -231,12 +231,30 @@ GRANT_REVIEW_DAYS = env_int("GRANT_REVIEW_DAYS", 90, minimum=1)
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "Brevladan-demo-2026")
 
-EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend"
-)
+# R9: the receiving mailbox is reminded this many hours before a question's reply time runs out
+# (or halfway through a window shorter than twice that).
+DEADLINE_REMINDER_HOURS = env_int("DEADLINE_REMINDER_HOURS", 24, minimum=1)
+
+# E-mail: SMTP in production (EMAIL_HOST …); in development every e-mail is a file under
+# var/mail/, so a newcomer can read what would have been sent.
+if PRODUCTION or env_str("EMAIL_HOST", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "funktionsbrevladan@localhost")
+# The address the app is reached at, for the links in e-mails.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be the app's address, such as https://fbl.example.se")
+# The outbox gives up an e-mail after this many failed tries (1, 2, 4 … minutes apart).
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -90,7 +90,26 @@ def test_production_passes_the_deploy_check(tmp_path):
         APP_ENV="production",
         SECRET_KEY_FILE=str(secret),
         ALLOWED_HOSTS="fbl.example.se",
+        EMAIL_HOST="smtp.example.se",
+        SITE_URL="https://fbl.example.se",
         VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_needs_a_mail_server_and_the_sites_address(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text(secrets.token_urlsafe(50))
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY_FILE": str(secret),
+        "ALLOWED_HOSTS": "fbl.example.se",
+        "VAR_DIR": str(tmp_path),
+    }
+    without_mail = run_python(SETUP, **production, SITE_URL="https://fbl.example.se")
+    assert without_mail.returncode != 0
+    assert "EMAIL_HOST must be set" in without_mail.stderr
+    without_site = run_python(SETUP, **production, EMAIL_HOST="smtp.example.se")
+    assert without_site.returncode != 0
+    assert "SITE_URL must be the app's address" in without_site.stderr
