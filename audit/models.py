@@ -25,6 +25,7 @@ class AccessLog(models.Model):
         LOGOUT = "logout", _("Loggade ut")
         SWITCH_ORGANISATION = "switch_organisation", _("Bytte organisation")
         ADMIN = "admin", _("Administration")
+        FOLLOW_UP = "follow_up", _("Följde upp per telefon")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)

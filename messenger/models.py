@@ -51,6 +51,9 @@ class Thread(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     reply_due_at = models.DateTimeField(_("svar senast"), null=True, blank=True)
     answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+    # The current question's clock, copied from its Question row so that lists need no join:
+    # reply_due_at and answered_at above, and when the asking side followed it up by phone.
+    followed_up_at = models.DateTimeField(_("uppföljd per telefon"), null=True, blank=True)
     last_message_at = models.DateTimeField(default=timezone.now)
     # Who in the receiving mailbox opened the thread first, and when.
     first_opened_at = models.DateTimeField(null=True, blank=True)
@@ -62,7 +65,19 @@ class Thread(models.Model):
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]
-        indexes = [GinIndex(fields=["search_vector"], name="thread_search_idx")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="thread_search_idx"),
+            # "Väntar på svar": a mailbox's sent questions still open, by due time.
+            models.Index(
+                fields=["sender_mailbox", "reply_due_at"],
+                condition=Q(
+                    reply_due_at__isnull=False,
+                    answered_at__isnull=True,
+                    followed_up_at__isnull=True,
+                ),
+                name="thread_waiting_idx",
+            ),
+        ]
         verbose_name = _("ärende")
         verbose_name_plural = _("ärenden")
 
@@ -71,16 +86,26 @@ class Thread(models.Model):
 
     def is_overdue(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
+        return self.has_open_question() and now > self.reply_due_at  # type: ignore[operator]
+
+    def has_open_question(self) -> bool:
+        """A question is waiting: its clock runs until an answer or a follow-up by phone."""
         return (
-            self.reply_due_at is not None and self.answered_at is None and now > self.reply_due_at
+            self.reply_due_at is not None
+            and self.answered_at is None
+            and self.followed_up_at is None
         )
 
     def deadline(self, now: datetime | None = None) -> "Deadline | None":
-        """The reply clock as the pages show it; None for "För kännedom" (R8)."""
+        """The current question's clock as the pages show it; None when nothing was ever asked
+        that needs an answer ("För kännedom", R8)."""
         if self.reply_due_at is None:
             return None
         return Deadline(
-            due=self.reply_due_at, answered_at=self.answered_at, now=now or timezone.now()
+            due=self.reply_due_at,
+            answered_at=self.answered_at,
+            followed_up_at=self.followed_up_at,
+            now=now or timezone.now(),
         )
 
     def masked_patient(self) -> str:
@@ -114,10 +139,23 @@ class Thread(models.Model):
 class Deadline:
     """R9: the recipient has 72 hours; the sender sees how much is left or how late it is."""
 
-    def __init__(self, *, due: datetime, answered_at: datetime | None, now: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        due: datetime,
+        answered_at: datetime | None,
+        now: datetime,
+        followed_up_at: datetime | None = None,
+    ) -> None:
         self.due = due
         self.answered_at = answered_at
+        self.followed_up_at = followed_up_at
         self.now = now
+
+    @property
+    def is_followed_up(self) -> bool:
+        """The asking side took it up by phone instead: the clock stopped without an answer."""
+        return self.answered_at is None and self.followed_up_at is not None
 
     @property
     def is_met(self) -> bool:
@@ -129,7 +167,7 @@ class Deadline:
 
     @property
     def is_overdue(self) -> bool:
-        return self.answered_at is None and self.now > self.due
+        return self.answered_at is None and self.followed_up_at is None and self.now > self.due
 
     # Whole hours, and whole minutes for the last hour: "0 h kvar" would read as too late.
     @property
@@ -142,12 +180,86 @@ class Deadline:
 
     @property
     def minutes_late(self) -> int:
-        end = self.answered_at or self.now
+        end = self.answered_at or self.followed_up_at or self.now
         return max(0, int((end - self.due).total_seconds() // 60))
 
     @property
     def hours_late(self) -> int:
         return self.minutes_late // 60
+
+
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def open(self) -> "QuestionQuerySet":
+        return self.filter(answered_at__isnull=True, followed_up_at__isnull=True)
+
+    def to_remind(self, now: datetime) -> "QuestionQuerySet":
+        return self.open().filter(remind_at__lte=now, reminded_at__isnull=True)
+
+    def to_alert(self, now: datetime) -> "QuestionQuerySet":
+        return self.open().filter(due_at__lte=now, alerted_at__isnull=True)
+
+
+class Question(models.Model):
+    """One question's reply clock (R9): the recipient has the category's reply window to answer.
+
+    A message from the asking side starts one when none is running; the receiving side's reply
+    stops it, and so does the asking side's follow-up by phone once it has run out. The deadline
+    job reminds the receiving mailbox at `remind_at` and alerts the asking side at `due_at`, each
+    once: `reminded_at` and `alerted_at` say it was done.
+    """
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_by_name = models.CharField(max_length=300)
+    asked_from = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    remind_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by_name = models.CharField(max_length=300, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    followed_up_by_name = models.CharField(max_length=300, blank=True)
+    followed_up_note = models.CharField(_("anteckning"), max_length=500, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        indexes = [
+            # The deadline job's two sweeps: each finds its due rows along an index of open
+            # questions only, so a sweep with nothing to do costs the same at any size.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(
+                    reminded_at__isnull=True, answered_at__isnull=True, followed_up_at__isnull=True
+                ),
+                name="question_to_remind_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(
+                    alerted_at__isnull=True, answered_at__isnull=True, followed_up_at__isnull=True
+                ),
+                name="question_to_alert_idx",
+            ),
+        ]
+        verbose_name = _("fråga")
+        verbose_name_plural = _("frågor")
+
+    def __str__(self) -> str:
+        return f"Fråga {self.pk} i ärende {self.thread_id}"
+
+    def deadline(self, now: datetime | None = None) -> Deadline:
+        return Deadline(
+            due=self.due_at,
+            answered_at=self.answered_at,
+            followed_up_at=self.followed_up_at,
+            now=now or timezone.now(),
+        )
 
 
 class Message(models.Model):
@@ -284,6 +396,7 @@ class ThreadEvent(models.Model):
     class Kind(models.TextChoices):
         FORWARDED = "forwarded", _("Vidarebefordrat")
         LINK_ATTACHED = "link_attached", _("Journallänk bifogad")
+        FOLLOWED_UP = "followed_up", _("Följt upp per telefon")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

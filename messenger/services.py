@@ -1,25 +1,31 @@
 """Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Employment, User
 from audit.models import AccessLog
 from audit.services import access_log
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, NotificationKind
+from mailboxes.notifications import notify
+from mailboxes.selectors import grant_holders, mailbox_watchers
 from messenger.models import (
     Category,
     Delivery,
     JournalLink,
     JournalLinkRecipient,
     Message,
+    Question,
     Thread,
     ThreadEvent,
 )
@@ -108,6 +114,56 @@ def _once(find: Callable[[], T | None], create: Callable[[], T]) -> T:
         return earlier
 
 
+def _question_start(*, thread: Thread, author: User, mailbox: Mailbox, now: datetime) -> None:
+    """Start a reply clock (R9), if the category asks for action; the thread shows it."""
+    window = thread.category.reply_window()
+    if window is None:
+        return
+    due = now + window
+    # Reminded a day before, or halfway through a window shorter than two days.
+    remind_at = max(now + window / 2, due - timedelta(hours=settings.DEADLINE_REMINDER_HOURS))
+    Question.objects.create(
+        thread=thread,
+        asked_by=author,
+        asked_by_name=author.display_name(),
+        asked_from=mailbox,
+        asked_at=now,
+        due_at=due,
+        remind_at=remind_at,
+    )
+    thread.reply_due_at, thread.answered_at, thread.followed_up_at = due, None, None
+    thread.save(update_fields=["reply_due_at", "answered_at", "followed_up_at"])
+
+
+def _question_answer(*, thread: Thread, author: User, now: datetime) -> None:
+    """The receiving side's reply stops the running clock, if one runs."""
+    if not thread.has_open_question():
+        return
+    Question.objects.filter(thread=thread).open().update(
+        answered_at=now, answered_by_name=author.display_name()
+    )
+    thread.answered_at = now
+    thread.save(update_fields=["answered_at"])
+
+
+def _thread_path(mailbox: Mailbox, thread: Thread) -> str:
+    return reverse("messenger:thread", args=[mailbox.pk, thread.pk])
+
+
+def _notify_new_message(message: Message, mailboxes: Iterable[Mailbox]) -> None:
+    """Tell the people of each receiving mailbox, all but the author, through the outbox."""
+    thread = message.thread
+    for mailbox in mailboxes:
+        notify(
+            event=f"message-{message.pk}-{mailbox.pk}",
+            kind=NotificationKind.NEW_MESSAGE,
+            users=grant_holders(mailbox).exclude(pk=message.author_id),
+            mailbox=mailbox,
+            category_name=thread.category.name,
+            url=_thread_path(mailbox, thread),
+        )
+
+
 def _check_recipient(recipient: Mailbox, sender: Mailbox) -> None:
     if recipient.is_closed:
         # R14: a closed mailbox receives nothing.
@@ -174,7 +230,6 @@ def _thread_start(
     if sender_mailbox.is_closed:
         raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
     now = timezone.now()
-    window = category.reply_window()
     thread = Thread.objects.create(
         category=category,
         subject=subject,
@@ -183,8 +238,8 @@ def _thread_start(
         recipient_mailbox=recipient_mailbox,
         created_at=now,
         last_message_at=now,
-        reply_due_at=now + window if window else None,
     )
+    _question_start(thread=thread, author=author, mailbox=sender_mailbox, now=now)
     message = _message_create(
         thread=thread,
         author=author,
@@ -211,6 +266,7 @@ def _thread_start(
         ]
     )
     _refresh_search_vector(thread.pk)
+    _notify_new_message(message, [recipient_mailbox])
     access_log(
         action=AccessLog.Action.SEND,
         user=author,
@@ -261,7 +317,7 @@ def _message_reply(
     mailbox = delivery.mailbox
     thread = (
         Thread.objects.select_for_update()
-        .select_related("sender_mailbox", "recipient_mailbox")
+        .select_related("sender_mailbox", "recipient_mailbox", "category")
         .get(pk=delivery.thread_id)
     )
     if mailbox.is_closed:
@@ -273,11 +329,12 @@ def _message_reply(
         )
     now = timezone.now()
     thread.last_message_at = now
-    fields = ["last_message_at"]
-    if thread.answered_at is None and thread.is_receiving_side(mailbox.pk):
-        thread.answered_at = now
-        fields.append("answered_at")
-    thread.save(update_fields=fields)
+    thread.save(update_fields=["last_message_at"])
+    if thread.is_receiving_side(mailbox.pk):
+        _question_answer(thread=thread, author=author, now=now)
+    elif not thread.has_open_question():
+        # R9: a follow-up question after an answer starts a clock of its own.
+        _question_start(thread=thread, author=author, mailbox=mailbox, now=now)
     message = _message_create(
         thread=thread,
         author=author,
@@ -296,6 +353,10 @@ def _message_reply(
     )
     Delivery.objects.filter(pk=delivery.pk).update(read_at=now, last_message_at=now)
     _refresh_search_vector(thread.pk)
+    _notify_new_message(
+        message,
+        Mailbox.objects.filter(deliveries__thread=thread).exclude(pk=mailbox.pk),
+    )
     access_log(
         action=AccessLog.Action.REPLY,
         user=author,
@@ -446,6 +507,14 @@ def _message_forward(
         comment=comment,
         client_token=client_token,
     )
+    notify(
+        event=f"forward-{event.pk}",
+        kind=NotificationKind.NEW_MESSAGE,
+        users=[colleague],
+        mailbox=target,
+        category_name=thread.category.name,
+        url=_thread_path(target, thread),
+    )
     JournalLinkRecipient.objects.bulk_create(
         JournalLinkRecipient(
             link=link,
@@ -583,6 +652,121 @@ def _journal_link_attach(
         detail=link.get_kind_display(),
     )
     return link
+
+
+@transaction.atomic
+def question_follow_up(
+    *, actor: User, employment: Employment, delivery: Delivery, note: str
+) -> None:
+    """The asking side took the matter up by phone (R9): who, when and what go into the
+    thread's history, and the clock stops, so no more alerts are sent for it."""
+    thread = Thread.objects.select_for_update().get(pk=delivery.thread_id)
+    if thread.is_receiving_side(delivery.mailbox_id):
+        raise ValidationError(_("Det är den som frågade som följer upp per telefon."))
+    if not thread.has_open_question():
+        raise ValidationError(_("Ingen fråga väntar på svar i ärendet."))
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": _("Skriv kort vad som sades i telefon.")})
+    now = timezone.now()
+    Question.objects.filter(thread=thread).open().update(
+        followed_up_at=now, followed_up_by_name=actor.display_name(), followed_up_note=note
+    )
+    Thread.objects.filter(pk=thread.pk).update(followed_up_at=now)
+    ThreadEvent.objects.create(
+        thread=thread,
+        kind=ThreadEvent.Kind.FOLLOWED_UP,
+        at=now,
+        actor_name=actor.display_name(),
+        from_mailbox_name=delivery.mailbox.name,
+        comment=note,
+    )
+    access_log(
+        action=AccessLog.Action.FOLLOW_UP,
+        user=actor,
+        organisation_name=employment.organisation.name,
+        mailbox=delivery.mailbox,
+        thread_id=thread.pk,
+        patient_id=thread.patient_id,
+    )
+
+
+def _time_left(question: Question, now: datetime) -> str:
+    clock = question.deadline(now)
+    return f"{clock.hours_left} h" if clock.hours_left else f"{clock.minutes_left} min"
+
+
+def deadlines_sweep(*, now: datetime | None = None, batch_size: int = 200) -> dict[str, int]:
+    """The deadline job (every minute): remind and alert, each question once (R9).
+
+    A question whose reminder time has come reminds the receiving mailbox's watchers; one whose
+    reply time has passed unanswered alerts its author and the asking mailbox that the matter
+    must now be followed up by phone. Each batch claims its questions with SKIP LOCKED and marks
+    them in the transaction that writes the notices, so a sweep run twice, or two at once, tells
+    each person once. Open questions are found along partial indexes: a sweep with nothing to do
+    costs the same at any size.
+    """
+    now = now or timezone.now()
+    counts = {"reminders": 0, "alerts": 0}
+    while _remind_batch(now=now, batch_size=batch_size, counts=counts):
+        pass
+    while _alert_batch(now=now, batch_size=batch_size, counts=counts):
+        pass
+    return counts
+
+
+def _claim(questions: "QuerySet[Question]", batch_size: int) -> list[Question]:
+    return list(
+        questions.select_for_update(skip_locked=True, of=("self",))
+        .select_related(
+            "thread__category", "thread__recipient_mailbox__routine", "asked_from", "asked_by"
+        )
+        .order_by("pk")[:batch_size]
+    )
+
+
+@transaction.atomic
+def _remind_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> bool:
+    questions = _claim(Question.objects.to_remind(now), batch_size)
+    for question in questions:
+        thread = question.thread
+        receiving = thread.recipient_mailbox
+        notify(
+            event=f"reminder-{question.pk}",
+            kind=NotificationKind.REMINDER,
+            users=mailbox_watchers(receiving),
+            mailbox=receiving,
+            category_name=thread.category.name,
+            detail=_time_left(question, now),
+            url=_thread_path(receiving, thread),
+            now=now,
+        )
+        counts["reminders"] += 1
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(reminded_at=now)
+    return bool(questions)
+
+
+@transaction.atomic
+def _alert_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> bool:
+    questions = _claim(Question.objects.to_alert(now), batch_size)
+    for question in questions:
+        thread = question.thread
+        asking = question.asked_from
+        people = {question.asked_by.pk: question.asked_by}
+        people.update((user.pk, user) for user in grant_holders(asking))
+        notify(
+            event=f"overdue-{question.pk}",
+            kind=NotificationKind.OVERDUE,
+            users=people.values(),
+            mailbox=asking,
+            category_name=thread.category.name,
+            detail=thread.recipient_mailbox.phone,
+            url=_thread_path(asking, thread),
+            now=now,
+        )
+        counts["alerts"] += 1
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(alerted_at=now)
+    return bool(questions)
 
 
 PURGE_AFTER = timedelta(days=365)  # R16: messages older than one year are removed
