@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -125,60 +126,73 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def outbox_send(*, now: datetime | None = None, batch_size: int = 100) -> dict[str, int]:
-    """Deliver what is due in the outbox, a batch at a time (the outbox job, every minute).
+    """Deliver what is due in the outbox (the outbox job, every minute).
 
-    Each batch claims its rows with SKIP LOCKED and marks them in the same transaction, so two
-    runs never deliver a row twice and a run that dies marks nothing: its rows are delivered by
-    the next run. A failed e-mail is tried again later, with a growing pause, and given up after
-    OUTBOX_MAX_ATTEMPTS tries: it then shows among the outbox's failures for the system
-    administrators.
+    Rows are claimed with SKIP LOCKED and marked in the transaction that delivers them, so two
+    runs never deliver a row twice, and a run that dies has marked nothing: the next run delivers
+    its rows. In-app notices go a batch at a time, as they are rows in the same database. Each
+    e-mail has a transaction of its own, so a death loses at most the mark of the one e-mail being
+    sent; it is sent again with the same Message-ID, which mail systems take as one message.
+    A failed e-mail is tried again later, with a growing pause, and given up after
+    OUTBOX_MAX_ATTEMPTS tries: it then shows among the outbox's failures on the operators' page.
     """
     now = now or timezone.now()
     counts = {"sent": 0, "retry": 0, "failed": 0}
+    while _deliver_notices(now=now, batch_size=batch_size, counts=counts):
+        pass
     mail = get_connection()
     try:
-        while _send_batch(now=now, batch_size=batch_size, mail=mail, counts=counts):
+        while _send_email(now=now, mail=mail, counts=counts):
             pass
     finally:
         mail.close()
     return counts
 
 
-@transaction.atomic
-def _send_batch(*, now: datetime, batch_size: int, mail: Any, counts: dict[str, int]) -> bool:
-    items = list(
+def _claim(now: datetime, channel: str, batch_size: int) -> list[OutboxItem]:
+    return list(
         OutboxItem.objects.due(now)
+        .filter(channel=channel)
         .select_for_update(skip_locked=True, of=("self",))
         .select_related("user")
         .order_by("due_at", "pk")[:batch_size]
     )
-    notices = []
-    for item in items:
-        item.attempts += 1
-        if item.channel == OutboxItem.Channel.APP:
-            notices.append(_notice_for(item))
-            item.sent_at = now
-            counts["sent"] += 1
-            continue
-        try:
-            mail.send_messages([_email_for(item)])
-        except Exception as error:  # noqa: BLE001  (whatever the mail server did)
-            item.last_error = Truncator(f"{type(error).__name__}: {error}").chars(300)
-            if item.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                item.failed_at = now
-                counts["failed"] += 1
-                logger.warning("outbox item %s given up: %s", item.pk, item.last_error)
-            else:
-                item.due_at = now + _backoff(item.attempts)
-                counts["retry"] += 1
-        else:
-            item.sent_at = now
-            counts["sent"] += 1
-    Notification.objects.bulk_create(notices)
-    OutboxItem.objects.bulk_update(
-        items, ["attempts", "sent_at", "failed_at", "due_at", "last_error"]
+
+
+@transaction.atomic
+def _deliver_notices(*, now: datetime, batch_size: int, counts: dict[str, int]) -> bool:
+    items = _claim(now, OutboxItem.Channel.APP, batch_size)
+    Notification.objects.bulk_create(_notice_for(item) for item in items)
+    OutboxItem.objects.filter(pk__in=[item.pk for item in items]).update(
+        sent_at=now, attempts=F("attempts") + 1
     )
+    counts["sent"] += len(items)
     return bool(items)
+
+
+@transaction.atomic
+def _send_email(*, now: datetime, mail: Any, counts: dict[str, int]) -> bool:
+    items = _claim(now, OutboxItem.Channel.EMAIL, 1)
+    if not items:
+        return False
+    item = items[0]
+    item.attempts += 1
+    try:
+        mail.send_messages([_email_for(item)])
+    except Exception as error:  # noqa: BLE001  (whatever the mail server did)
+        item.last_error = Truncator(f"{type(error).__name__}: {error}").chars(300)
+        if item.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            item.failed_at = now
+            counts["failed"] += 1
+            logger.warning("outbox item %s given up: %s", item.pk, item.last_error)
+        else:
+            item.due_at = now + _backoff(item.attempts)
+            counts["retry"] += 1
+    else:
+        item.sent_at = now
+        counts["sent"] += 1
+    item.save(update_fields=["attempts", "sent_at", "failed_at", "due_at", "last_error"])
+    return True
 
 
 def _notice_for(item: OutboxItem) -> Notification:

@@ -32,6 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = "Test"
     last_name = factory.Sequence(lambda n: f"Person{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.se")
     password = factory.django.Password(settings.DEMO_PASSWORD)
 
     @factory.post_generation
