@@ -9,8 +9,20 @@ app = Celery("messenger")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# How often the every-minute jobs run; tests that drive a real beat make it shorter.
+EVERY_MINUTE = float(os.environ.get("JOB_INTERVAL_SECONDS", "60"))
+
 # Every periodic job, in one place. Due times live in PostgreSQL; these only sweep them.
 app.conf.beat_schedule = {
+    # R9: remind the receiving mailbox before a question's reply time runs out, and alert the
+    # asking side when it has run out unanswered.
+    "deadlines": {
+        "task": "messenger.tasks.run_job",
+        "args": ("deadlines",),
+        "schedule": EVERY_MINUTE,
+    },
+    # Deliver the notifications and e-mails waiting in the outbox; retry the failed ones.
+    "outbox": {"task": "messenger.tasks.run_job", "args": ("outbox",), "schedule": EVERY_MINUTE},
     # Say in the log that beat and the workers are alive, so an operator sees a stuck queue.
     "heartbeat": {"task": "messenger.tasks.heartbeat", "schedule": 60.0},
     # R16: every night at 02:30, remove threads whose last message is more than a year old.

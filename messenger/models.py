@@ -415,3 +415,21 @@ class ThreadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class JobStatus(models.Model):
+    """How a background job's last run went (messenger.jobs), for the operators' page."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_started_at = models.DateTimeField()
+    last_finished_at = models.DateTimeField()
+    last_ok = models.BooleanField()
+    last_summary = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("jobbstatus")
+        verbose_name_plural = _("jobbstatus")
+
+    def __str__(self) -> str:
+        return self.name

@@ -3,6 +3,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from messenger import jobs
 from messenger.services import threads_purge
 
 logger = logging.getLogger(__name__)
@@ -22,3 +23,12 @@ def purge_old_threads() -> int:
     purged = threads_purge()
     logger.info("purged %d threads older than one year", purged)
     return purged
+
+
+@shared_task(acks_late=True)
+def run_job(name: str) -> str:
+    """One of messenger.jobs, on beat's schedule. Each finds its own work in PostgreSQL and
+    marks it done in the same transaction, so a task delivered twice does nothing twice."""
+    status = jobs.job_run(name)
+    logger.info("job %s: %s", name, status.last_summary)
+    return status.last_summary

@@ -1,0 +1,70 @@
+"""The background jobs, by name: what beat runs on its schedule and `manage.py run_jobs` runs now.
+
+Each job is a service that finds its own work in PostgreSQL, so running one twice, or by hand
+between two scheduled runs, does nothing twice. Every run leaves its outcome in JobStatus, for the
+operators' page.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from mailboxes.notifications import outbox_send
+from messenger.models import JobStatus
+from messenger.services import deadlines_sweep, threads_purge
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    schedule: str  # in plain words, for run_jobs --list, the README and the operators' page
+    run: Callable[[], object]
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in [
+        Job("deadlines", "varje minut", lambda: deadlines_sweep()),
+        Job("outbox", "varje minut", lambda: outbox_send()),
+        Job("purge", "varje natt 02:30", lambda: threads_purge()),
+    ]
+}
+
+
+def describe(result: object) -> str:
+    """A job's result in one line: `reminders=2 alerts=0` for a dict of counts."""
+    if isinstance(result, dict):
+        return " ".join(f"{key}={value}" for key, value in result.items())
+    return str(result)
+
+
+def job_run(name: str) -> JobStatus:
+    """Run one job now and record how it went. A failure is recorded, then raised again."""
+    job = JOBS[name]
+    started = timezone.now()
+    try:
+        result = job.run()
+    except Exception as error:
+        _record(name, started=started, ok=False, summary=f"{type(error).__name__}: {error}")
+        logger.exception("job %s failed", name)
+        raise
+    return _record(name, started=started, ok=True, summary=describe(result))
+
+
+def _record(name: str, *, started: datetime, ok: bool, summary: str) -> JobStatus:
+    status, _created = JobStatus.objects.update_or_create(
+        name=name,
+        defaults={
+            "last_started_at": started,
+            "last_finished_at": timezone.now(),
+            "last_ok": ok,
+            "last_summary": Truncator(summary).chars(500),
+        },
+    )
+    return status
