@@ -145,6 +145,18 @@ class ReplyForm(TokenForm):
     )
 
 
+class FollowUpForm(forms.Form):
+    """R9: the asking side took the matter up by phone; what was said goes into the history."""
+
+    note = forms.CharField(
+        label=_("Vad sades i telefon?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[no_markup],
+        error_messages={"required": _("Skriv kort vad som sades i telefon.")},
+    )
+
+
 class ColleagueField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.display_name())

@@ -41,6 +41,17 @@ class Category(models.Model):
         return REPLY_WINDOW
 
 
+class ThreadQuerySet(models.QuerySet["Thread"]):
+    def waiting_from(self, mailbox: Mailbox) -> "ThreadQuerySet":
+        """The mailbox's questions still waiting for an answer, the most overdue first."""
+        return self.filter(
+            sender_mailbox=mailbox,
+            reply_due_at__isnull=False,
+            answered_at__isnull=True,
+            followed_up_at__isnull=True,
+        ).order_by("reply_due_at", "pk")
+
+
 class Thread(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     subject = models.CharField(_("ämne"), max_length=200)
@@ -62,6 +73,8 @@ class Thread(models.Model):
     )
     # Subject and every message body, kept up to date by the services, for Swedish full-text search.
     search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = ThreadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-last_message_at", "-pk"]

@@ -15,7 +15,7 @@ from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
 from mailboxes.selectors import current_level
-from messenger.models import Delivery, JournalLink, Message, Thread, ThreadEvent
+from messenger.models import Delivery, JournalLink, Message, Question, Thread, ThreadEvent
 
 PAGE_SIZE = 25
 
@@ -90,6 +90,7 @@ class ThreadContent:
     links: list[JournalLink]
     events: list[ThreadEvent]
     holders: list[Delivery]
+    questions: list[Question]
 
 
 def thread_content(thread: Thread) -> ThreadContent:
@@ -103,6 +104,7 @@ def thread_content(thread: Thread) -> ThreadContent:
             .select_related("mailbox")
             .order_by("mailbox__name")
         ),
+        questions=list(thread.questions.all()),
     )
 
 

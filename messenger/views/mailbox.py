@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +15,7 @@ from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
 from mailboxes.selectors import get_mailbox_for_user, grant_level
 from mailboxes.services import absence_set, grant_mark_used
 from messenger.forms import SearchForm
-from messenger.models import Delivery
+from messenger.models import Delivery, Thread
 from messenger.selectors import (
     FOLDER_SLUGS,
     SLUG_OF_FOLDER,
@@ -52,6 +53,29 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         template += "#folder-rows"
     return render(request, template, context)
+
+
+WAITING_SHOWN = 100
+
+
+@login_required
+@require_GET
+def waiting(request: AppRequest, pk: int) -> HttpResponse:
+    """ "Väntar på svar": the mailbox's sent questions still unanswered, overdue first (R9)."""
+    box = get_mailbox_for_user(request.user, pk)
+    threads = Thread.objects.waiting_from(box)
+    shown = list(threads.select_related("category", "recipient_mailbox")[: WAITING_SHOWN + 1])
+    return render(
+        request,
+        "messenger/waiting.html",
+        {
+            "mailbox": box,
+            "threads": shown[:WAITING_SHOWN],
+            "more": threads.count() if len(shown) > WAITING_SHOWN else None,
+            "now": timezone.now(),
+            "can_send": grant_level(box) >= AccessGrant.Level.SEND and not box.is_closed,
+        },
+    )
 
 
 @login_required

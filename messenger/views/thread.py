@@ -13,7 +13,7 @@ from audit.models import AccessLog
 from mailboxes.models import AccessGrant
 from mailboxes.selectors import grant_level
 from mailboxes.services import grant_mark_used
-from messenger.forms import ForwardForm, JournalLinkForm, MoveForm, ReplyForm
+from messenger.forms import FollowUpForm, ForwardForm, JournalLinkForm, MoveForm, ReplyForm
 from messenger.models import Delivery, ThreadEvent
 from messenger.selectors import (
     SLUG_OF_FOLDER,
@@ -31,6 +31,7 @@ from messenger.services import (
     may_link,
     message_forward,
     message_reply,
+    question_follow_up,
 )
 from messenger.views.common import working_employment
 
@@ -41,13 +42,17 @@ def _render_thread(
     *,
     reply_form: ReplyForm | None = None,
     link_form: JournalLinkForm | None = None,
+    follow_up_form: FollowUpForm | None = None,
     link_attached: bool = False,
     status: int = 200,
 ) -> HttpResponse:
     can_send = grant_level(delivery) >= AccessGrant.Level.SEND and not delivery.mailbox.is_closed
     employment = request.employment
     can_link = can_send and may_link(employment, delivery.mailbox)
-    content = thread_content(delivery.thread)
+    thread = delivery.thread
+    content = thread_content(thread)
+    # R9: the asking side follows up an open question by phone, above all once it is overdue.
+    asking = thread.has_open_question() and not thread.is_receiving_side(delivery.mailbox_id)
     context = {
         "mailbox": delivery.mailbox,
         "delivery": delivery,
@@ -58,8 +63,10 @@ def _render_thread(
             h.mailbox.name for h in content.holders if h.mailbox_id != delivery.mailbox_id
         ],
         "link_attached": link_attached,
-        "deadline": delivery.thread.deadline(timezone.now()),
+        "deadline": thread.deadline(timezone.now()),
         "can_send": can_send,
+        "can_follow_up": can_send and asking,
+        "follow_up_form": follow_up_form or FollowUpForm(),
         "can_link": can_link,
         "reply_form": reply_form or ReplyForm(),
         "link_form": link_form or JournalLinkForm(),
@@ -161,6 +168,29 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
         return _render_thread(request, delivery, link_attached=True)
     # htmx shows the form's errors only from a 200.
     return _render_thread(request, delivery, link_form=form, status=200 if request.htmx else status)
+
+
+@login_required
+@require_POST
+def follow_up(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
+    delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
+    employment = working_employment(request)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            question_follow_up(
+                actor=request.user,
+                employment=employment,
+                delivery=delivery,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Uppföljningen per telefon är sparad. Inga fler larm."))
+            return _back_to_thread(delivery)
+    log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
+    return _render_thread(request, delivery, follow_up_form=form, status=400)
 
 
 @login_required

@@ -75,8 +75,8 @@ def test_hot_views_do_not_grow_with_the_mailbox(world, categories):
         "inbox": 12,
         # + in one transaction (savepoint, release): delivery with thread and grant level,
         #   access-log insert, mark read (savepoint, update, release), grant's last use (one
-        #   UPDATE); then messages, links, link ledgers, history, holders
-        "thread": 20,
+        #   UPDATE); then messages, links, link ledgers, history, holders, questions
+        "thread": 21,
         # + mailbox with grant level, preset list, categories for the select
         "compose": 10,
         # + mailbox with grant level, results, access-log insert, categories for the select
