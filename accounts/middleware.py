@@ -32,7 +32,8 @@ class WorkingOrganisationMiddleware:
     def __call__(self, request: AppRequest) -> HttpResponse:
         request.employment = None
         request.employments = []
-        if request.user.is_authenticated:
+        # A background poll shows no organisation's work: it need not pay for the query.
+        if request.user.is_authenticated and request.path not in settings.SESSION_PASSIVE_PATHS:
             employments = list(
                 Employment.objects.active().filter(user=request.user).select_related("organisation")
             )

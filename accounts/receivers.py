@@ -24,8 +24,8 @@ def remember_agreement_and_announce_notifications(
         messages.info(
             request,
             ngettext(
-                "Du har %(count)d ny avisering under Mina behörigheter.",
-                "Du har %(count)d nya aviseringar under Mina behörigheter.",
+                "Du har %(count)d ny avisering under Aviseringar.",
+                "Du har %(count)d nya aviseringar under Aviseringar.",
                 unread,
             )
             % {"count": unread},

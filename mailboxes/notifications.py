@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
 from mailboxes.models import EmailSetting, Mailbox, NotificationKind, OutboxItem
@@ -77,6 +79,43 @@ def notify(
             for channel in channels
         )
     return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def kinds_for(mailbox: Mailbox | None) -> list[str]:
+    """The kinds of event a mailbox can tell of: missed checks only for functional mailboxes."""
+    if mailbox is None:
+        return []
+    return [k for k in Kind.values if mailbox.is_functional or k != Kind.CHECK_MISSED]
+
+
+def email_choices(user: User, mailbox: Mailbox) -> list[tuple[str, str, bool]]:
+    """(kind, label, e-mail wanted) for each kind the mailbox can tell of, defaults filled in."""
+    own = {
+        setting.kind: setting.enabled
+        for setting in EmailSetting.objects.filter(user=user, mailbox=mailbox)
+    }
+    return [
+        (kind, str(Kind(kind).label), own.get(kind, EmailSetting.default(mailbox, kind)))
+        for kind in kinds_for(mailbox)
+    ]
+
+
+@transaction.atomic
+def email_settings_save(
+    *, user: User, mailbox_ids: list[int], chosen: dict[tuple[int, str], bool]
+) -> None:
+    """Keep a person's e-mail choices, for mailboxes they have access to only; all or nothing."""
+    allowed = set(
+        Mailbox.objects.granted_to(user).filter(pk__in=mailbox_ids).values_list("pk", flat=True)
+    )
+    if not mailbox_ids or set(mailbox_ids) - allowed:
+        raise ValidationError(
+            _("Du har inte behörighet till en av brevlådorna. Inget är sparat."), code="no_grant"
+        )
+    for (mailbox_id, kind), enabled in chosen.items():
+        EmailSetting.objects.update_or_create(
+            user=user, mailbox_id=mailbox_id, kind=kind, defaults={"enabled": enabled}
+        )
 
 
 def notice_text(item: OutboxItem) -> str:

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from mailboxes.views import access, administration
+from mailboxes.views import access, administration, notifications
 
 app_name = "mailboxes"
 
 urlpatterns = [
+    # A person's notifications and e-mail choices.
+    path("aviseringar/", notifications.notification_list, name="notifications"),
+    path("aviseringar/e-post/", notifications.email_settings, name="email_settings"),
     # Access requests and grants (R17), for everyone and for access approvers.
     path("behorighet/", access.my_access, name="my_access"),
     path("behorighet/ansok/", access.request_create, name="request_create"),

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accounts.models import Notification
 from messenger.selectors import mailboxes_with_unread
 
 
@@ -12,4 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {}
     # A callable, so the query runs only if a template shows the navigation; a view that already
     # has the list passes nav_mailboxes itself.
-    return {"nav_mailboxes": lambda: list(mailboxes_with_unread(user))}
+    return {
+        "nav_mailboxes": lambda: list(mailboxes_with_unread(user)),
+        "unread_notices": lambda: Notification.objects.unread().filter(user=user).count(),
+    }

@@ -30,6 +30,7 @@ def home(request: AppRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def nav(request: AppRequest) -> HttpResponse:
-    """The navigation's mailbox list with unread counts, polled by htmx every 30 s."""
+    """The navigation's mailbox list with unread counts, polled by htmx every 30 s; the header's
+    notification badge comes along, swapped out of band."""
     mailboxes = list(mailboxes_with_unread(request.user))
-    return render(request, "base.html#nav-mailboxes", {"nav_mailboxes": mailboxes})
+    return render(request, "messenger/nav_poll.html", {"nav_mailboxes": mailboxes, "oob": True})
