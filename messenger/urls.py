@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from messenger.views import compose, home, mailbox, thread
+from messenger.views import compose, home, mailbox, operations, thread
 
 thread_patterns: list[URLPattern | URLResolver] = [
     path("", thread.thread, name="thread"),
@@ -25,6 +25,8 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:pk>/nytt/", compose.compose, name="compose"),
     path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
+    path("forvaltning/drift/", operations.operations, name="operations"),
+    path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
 ]
 
 urlpatterns = [

@@ -28,6 +28,9 @@ def pages_for_anna() -> list[str]:
         reverse("messenger:print", args=[karlstad_fbl().pk, delivery.thread_id]),
         reverse("mailboxes:my_access"),
         reverse("mailboxes:request_create"),
+        reverse("messenger:waiting", args=[karlstad_fbl().pk]),
+        reverse("mailboxes:notifications"),
+        reverse("mailboxes:email_settings"),
         "/finns-inte/",
     ]
 
@@ -58,6 +61,7 @@ def pages_for_admin() -> list[str]:
     return [
         reverse("mailboxes:admin_mailboxes"),
         reverse("mailboxes:admin_mailbox_new"),
+        reverse("messenger:operations"),
         reverse("mailboxes:admin_mailbox", args=[mailbox.pk]),
         reverse("mailboxes:admin_routine", args=[mailbox.pk]),
         reverse("mailboxes:admin_mailbox_close", args=[mailbox.pk]),
