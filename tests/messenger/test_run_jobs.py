@@ -1,5 +1,6 @@
 """Operators run the background jobs by hand with `manage.py run_jobs`."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -62,3 +63,22 @@ def test_a_failing_job_is_recorded_as_failed(world, monkeypatch):
     status = JobStatus.objects.get(name="deadlines")
     assert not status.last_ok
     assert "database gone" in status.last_summary
+
+
+def test_no_timer_waits_in_redis():
+    """Due times live in PostgreSQL: beat's schedule ticks often, and no task is sent with an
+    ETA or a countdown, which Redis would redeliver after its visibility timeout."""
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    from messenger.celery import app
+
+    for name, entry in app.conf.beat_schedule.items():
+        schedule = entry["schedule"]
+        assert isinstance(schedule, crontab) or float(schedule) <= 300, name
+    pattern = re.compile(r"\b(countdown|eta)\s*=|apply_async\(")
+    apps = ["accounts", "audit", "mailboxes", "messenger"]
+    sources = [p for app_name in apps for p in (settings.BASE_DIR / app_name).rglob("*.py")]
+    assert sources
+    offending = [str(p) for p in sources if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offending == []
