@@ -239,7 +239,9 @@ DEADLINE_REMINDER_HOURS = env_int("DEADLINE_REMINDER_HOURS", 24, minimum=1)
 # var/mail/, so a newcomer can read what would have been sent.
 if PRODUCTION or env_str("EMAIL_HOST", ""):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env_str("EMAIL_HOST")
+    EMAIL_HOST = env_str("EMAIL_HOST", "")
+    if not EMAIL_HOST:
+        raise ImproperlyConfigured("EMAIL_HOST must be set: the SMTP server for e-mail notices")
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
@@ -247,7 +249,7 @@ if PRODUCTION or env_str("EMAIL_HOST", ""):
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", "") or str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "funktionsbrevladan@localhost")
 # The address the app is reached at, for the links in e-mails.
 SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
