@@ -2,12 +2,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Organisation, User
-from mailboxes.models import AddressList, Mailbox
+from mailboxes.models import AddressList, Mailbox, OutboxItem
 from messenger.demo import TEST_PATIENTS
-from messenger.models import Thread
+from messenger.models import Question, Thread
 from messenger.patients import normalise_patient_id
+from messenger.services import deadlines_sweep
 from tests.testdata import PATIENTS
 
 EXPECTED = {
@@ -82,3 +84,11 @@ def test_it_refuses_to_run_with_debug_off(db):
     with override_settings(DEBUG=False), pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not User.objects.filter(username="anna").exists()
+
+
+def test_the_demo_has_an_overdue_question_that_alerts_david(seeded):
+    overdue = Question.objects.open().get(due_at__lt=timezone.now())
+    assert overdue.thread.subject == "Provsvar blodsocker"
+    assert overdue.thread.is_overdue()
+    assert deadlines_sweep()["alerts"] == 1
+    assert OutboxItem.objects.filter(user__username="david", kind="overdue").exists()

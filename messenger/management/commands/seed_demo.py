@@ -1,15 +1,17 @@
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import F
 
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import AgreementAcceptance, Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, AddressList, AddressListEntry, Mailbox
 from messenger import demo
 from messenger.categories import ensure_categories
-from messenger.models import Category, Delivery, Thread
+from messenger.models import Category, Delivery, Message, Question, Thread
 from messenger.services import message_reply, thread_start
 
 KARLSTAD = "Karlstads kommun"
@@ -251,4 +253,19 @@ class Command(BaseCommand):
             delivery=Delivery.objects.get(thread=threads[1], mailbox=gripen_fbl),
             body="Receptet är förnyat i ett år. Hälsningar Bo",
         )
+        # Arvika's question was asked four days ago and never answered: the demo shows an
+        # overdue clock, "Väntar på svar", and (once the deadline job runs) David's alert.
+        self.backdate(threads[3], timedelta(days=4))
         return len(threads)
+
+    def backdate(self, thread: Thread, by: timedelta) -> None:
+        Thread.objects.filter(pk=thread.pk).update(
+            created_at=F("created_at") - by,
+            last_message_at=F("last_message_at") - by,
+            reply_due_at=F("reply_due_at") - by,
+        )
+        Message.objects.filter(thread=thread).update(sent_at=F("sent_at") - by)
+        Delivery.objects.filter(thread=thread).update(last_message_at=F("last_message_at") - by)
+        Question.objects.filter(thread=thread).update(
+            asked_at=F("asked_at") - by, due_at=F("due_at") - by, remind_at=F("remind_at") - by
+        )
