@@ -24,7 +24,7 @@ from mailboxes.models import EmailSetting, NotificationKind, OutboxItem
 from messenger.celery import app
 from messenger.jobs import job_run
 from messenger.models import Thread
-from tests.helpers import send
+from tests.helpers import send, thread_url
 from tests.testdata import PATIENT
 
 SUBJECT = "Dosering av Waran"
@@ -98,21 +98,27 @@ def test_a_real_worker_and_beat_deliver_an_overdue_alert_as_an_email_file(
     assert Notification.objects.filter(user=world.nurse.user, kind="overdue").count() == 1
 
 
-def test_with_redis_down_sending_returns_at_once_and_the_notices_wait(world, categories):
+def test_with_redis_down_sending_replying_and_forwarding_return_at_once(world, categories):
     EmailSetting.objects.create(
         user=world.hc_nurse.user, mailbox=world.gripen_fbl, kind=NotificationKind.NEW_MESSAGE
     )
     real_broker = app.conf.broker_url
     # A port nobody listens on: any call to the broker would fail or wait for its timeout.
     app.conf.update(broker_url="redis://127.0.0.1:9/0")
-    try:
-        client = world.nurse.client()
-        client.get(reverse("messenger:home"))  # warm the session
+    took = []
+
+    def post(client, url, data):
         started = time.monotonic()
-        response = client.post(
+        response = client.post(url, {"client_token": str(uuid.uuid4()), **data})
+        took.append(time.monotonic() - started)
+        assert response.status_code == 302, response.content.decode()[-500:]
+
+    try:
+        nurse, hc_nurse = world.nurse.client(), world.hc_nurse.client()
+        post(
+            nurse,
             reverse("messenger:compose", args=[world.karlstad_fbl.pk]),
             {
-                "client_token": str(uuid.uuid4()),
                 "recipient": world.gripen_fbl.pk,
                 "category": categories["Recept"].pk,
                 "subject": SUBJECT,
@@ -120,18 +126,30 @@ def test_with_redis_down_sending_returns_at_once_and_the_notices_wait(world, cat
                 "body": "Kan dosen sänkas?",
             },
         )
-        took = time.monotonic() - started
+        thread = Thread.objects.get(subject=SUBJECT)
+        post(hc_nurse, thread_url("reply", world.gripen_fbl, thread), {"body": "Ja, till 2,5 mg."})
+        post(
+            hc_nurse,
+            thread_url("forward", world.gripen_fbl, thread),
+            {"colleague": world.doctor.user.pk, "colleague_told": "on", "comment": ""},
+        )
     finally:
         app.conf.update(broker_url=real_broker)
-    assert response.status_code == 302
-    assert took < settings.CELERY_BROKER_CONNECTION_TIMEOUT
-    # The message is sent and its notice is written, waiting for the outbox job.
-    thread = Thread.objects.get(subject=SUBJECT)
-    assert thread.sender_mailbox == world.karlstad_fbl
-    assert OutboxItem.objects.pending().filter(user=world.hc_nurse.user).count() == 1
+    assert max(took) < settings.CELERY_BROKER_CONNECTION_TIMEOUT
+    # Each is saved, and its notices wait in the outbox: the health centre's e-mail of the new
+    # message, the nurse's notice of the reply (her personal choice: none, so nothing), and the
+    # doctor's notices of the forward, in the app and by e-mail.
+    waiting = OutboxItem.objects.pending()
+    assert set(waiting.values_list("user__username", "channel")) == {
+        (world.hc_nurse.user.username, "email"),
+        (world.doctor.user.username, "app"),
+        (world.doctor.user.username, "email"),
+    }
     assert mail.outbox == []
-    # Redis is back and beat runs the outbox job: the e-mail goes out, once.
+    # Redis is back and beat runs the outbox job: each goes out, once.
     job_run("outbox")
     job_run("outbox")
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [world.hc_nurse.user.email]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [world.hc_nurse.user.email, world.doctor.user.email]
+    )
+    assert Notification.objects.filter(user=world.doctor.user).count() == 1
