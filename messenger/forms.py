@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.validators import no_markup, no_patient_number
 from mailboxes.models import Mailbox
 from messenger.categories import FOR_INFORMATION
-from messenger.models import Category, Delivery, JournalLink
+from messenger.models import MAX_REPLY_WINDOW_HOURS, Category, Delivery, JournalLink
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
 
@@ -259,3 +259,41 @@ class SearchForm(forms.Form):
         ):
             raise ValidationError(_("Fyll i minst ett sökvillkor."), code="empty")
         return data
+
+
+class CategoryForm(forms.Form):
+    """A category as system administrators edit it (R7). The rules themselves (the reply window's
+    range, none on a category asking no action, a name not taken) are the model's and the
+    service's; the form only reads the fields."""
+
+    name = forms.CharField(
+        label=_("Namn"), max_length=100, error_messages={"required": _("Ange kategorins namn.")}
+    )
+    requires_action = forms.BooleanField(
+        label=_("Kräver åtgärd av mottagaren"),
+        required=False,
+        help_text=_("Utan åtgärd är meddelandet bara för kännedom och har ingen svarstid."),
+    )
+    reply_window_hours = forms.IntegerField(
+        label=_("Svarstid i timmar"),
+        required=False,
+        help_text=_("Från 1 till 336 timmar. Tomt: 72 timmar."),
+        validators=Category._meta.get_field("reply_window_hours").validators,
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_REPLY_WINDOW_HOURS}),
+        error_messages={
+            "invalid": _("Ange svarstiden som ett helt antal timmar, till exempel 48.")
+        },
+    )
+
+
+class CategoryEditForm(CategoryForm):
+    place = forms.IntegerField(
+        label=_("Plats i listan"),
+        help_text=_("1 står först i listan när man väljer kategori."),
+        error_messages={
+            "required": _("Ange kategorins plats i listan."),
+            "invalid": _("Ange platsen som ett heltal, till exempel 1."),
+        },
+    )
+
+    field_order = ["name", "place", "requires_action", "reply_window_hours"]
