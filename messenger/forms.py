@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import no_markup, no_patient_number
 from mailboxes.models import Mailbox
-from messenger.categories import FOR_INFORMATION
 from messenger.models import MAX_REPLY_WINDOW_HOURS, Category, Delivery, JournalLink
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
@@ -53,12 +52,13 @@ class TokenForm(forms.Form):
 
 
 class CategorySelect(forms.Select):
-    """Marks the "För kännedom" option, so the page shows its R8 warning only when it is chosen
-    (CSS :has, no script)."""
+    """Marks each category that asks no action ("För kännedom", whatever it is called now), so
+    the page shows its R8 warning only when one is chosen (CSS :has, no script)."""
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
-        if str(option["label"]) == FOR_INFORMATION:
+        category = getattr(option["value"], "instance", None)
+        if isinstance(category, Category) and not category.requires_action:
             option["attrs"]["data-fyi"] = "true"
         return option
 
@@ -120,11 +120,7 @@ class ComposeForm(TokenForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         category = data.get("category")
-        if (
-            category is not None
-            and category.name == FOR_INFORMATION
-            and not data.get("fyi_understood")
-        ):
+        if category is not None and not category.requires_action and not data.get("fyi_understood"):
             self.add_error(
                 "fyi_understood",
                 _(

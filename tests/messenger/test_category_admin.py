@@ -1,5 +1,6 @@
 """System administrators edit the category list (R7); whether one asks action is its flag (R8)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from audit.models import AccessLog
 from messenger import services
 from messenger.categories import R7_CATEGORIES, ensure_categories
-from messenger.models import Category
+from messenger.models import Category, Thread
 from messenger.services import category_create, category_update
 from tests.helpers import at_once, send
 from tests.testdata import PATIENTS
@@ -313,6 +314,87 @@ def test_two_administrators_adding_the_same_category_at_once_get_a_message(world
     assert "Det finns redan en kategori med det namnet." in str(error)
     assert Category.objects.filter(name="Hjälpmedel").count() == 1
     assert created[0].position == len(R7_CATEGORIES)
+
+
+# R8 follows the flag, not the name
+
+
+@pytest.fixture
+def compose_url(world):
+    return reverse("messenger:compose", args=[world.karlstad_fbl.pk])
+
+
+def compose(category: Category, **extra) -> dict:
+    return {
+        "client_token": str(uuid.uuid4()),
+        "recipient": "",
+        "category": category.pk,
+        "subject": "Ny rutin för dosett",
+        "patient": "20000101-2384",
+        "body": "Till kännedom: dosetten delas nu av apoteket.",
+        **extra,
+    }
+
+
+def fyi_option_marked(page: str, category: Category) -> bool:
+    return f'<option value="{category.pk}" data-fyi="true"' in page
+
+
+@pytest.mark.parametrize("how", ["renamed", "new"])
+def test_a_category_asking_no_action_keeps_the_r8_warning_whatever_its_name(
+    world, sysadmin, categories, compose_url, how
+):
+    if how == "renamed":
+        fyi = categories["För kännedom"]
+        category_update(
+            actor=sysadmin.user,
+            category=fyi,
+            name="Bara information",
+            place=8,
+            requires_action=False,
+            reply_window_hours=None,
+        )
+    else:
+        fyi = category_create(
+            actor=sysadmin.user,
+            name="Bara information",
+            requires_action=False,
+            reply_window_hours=None,
+        )
+    page = world.nurse.client().get(compose_url).content.decode()
+    assert fyi_option_marked(page, fyi)
+    assert not fyi_option_marked(page, categories["Recept"])
+
+    form = compose(fyi, recipient=world.gripen_fbl.pk)
+    response = world.nurse.client().post(compose_url, form)
+    assert response.status_code == 400
+    assert "inte kräver någon åtgärd" in response.content.decode()
+    assert not Thread.objects.exists()
+
+    form["fyi_understood"] = "on"
+    world.nurse.client().post(compose_url, form)
+    thread = Thread.objects.get()
+    assert thread.category == fyi
+    assert thread.reply_due_at is None
+
+
+def test_a_category_that_starts_asking_action_loses_the_r8_warning(
+    world, sysadmin, categories, compose_url
+):
+    fyi = categories["För kännedom"]
+    category_update(
+        actor=sysadmin.user,
+        category=fyi,
+        name="För kännedom",
+        place=8,
+        requires_action=True,
+        reply_window_hours=None,
+    )
+    page = world.nurse.client().get(compose_url).content.decode()
+    assert "data-fyi" not in page
+    response = world.nurse.client().post(compose_url, compose(fyi, recipient=world.gripen_fbl.pk))
+    assert response.status_code == 302
+    assert Thread.objects.get().reply_due_at is not None
 
 
 # Running clocks keep their deadline
