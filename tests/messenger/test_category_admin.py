@@ -397,6 +397,20 @@ def test_a_category_that_starts_asking_action_loses_the_r8_warning(
     assert Thread.objects.get().reply_due_at is not None
 
 
+def test_a_renamed_heading_is_not_put_back_by_the_seed(world, sysadmin, categories):
+    category_update(
+        actor=sysadmin.user,
+        category=categories["För kännedom"],
+        name="Bara information",
+        place=8,
+        requires_action=False,
+        reply_window_hours=None,
+    )
+    ensure_categories(Category)
+    assert "För kännedom" not in names()
+    assert len(names()) == len(R7_CATEGORIES)
+
+
 # Running clocks keep their deadline
 
 
