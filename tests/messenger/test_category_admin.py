@@ -14,8 +14,8 @@ from django.utils import timezone
 from audit.models import AccessLog
 from messenger import services
 from messenger.categories import R7_CATEGORIES, ensure_categories
-from messenger.models import Category, Thread
-from messenger.services import category_create, category_update
+from messenger.models import Category, Question, Thread
+from messenger.services import category_create, category_update, deadlines_sweep
 from tests.helpers import at_once, send
 from tests.testdata import PATIENTS
 
@@ -434,7 +434,12 @@ def test_a_new_reply_window_applies_to_new_questions_only(world, sysadmin, categ
 
     waiting.refresh_from_db()
     assert waiting.reply_due_at == start + timedelta(hours=72)
+    assert Question.objects.get(thread=waiting).due_at == start + timedelta(hours=72)
     assert later.reply_due_at == start + timedelta(hours=5)
     with time_machine.travel(start + timedelta(hours=6), tick=False):
         assert later.is_overdue()
         assert not waiting.is_overdue()
+        deadlines_sweep()
+    # The deadline job alerts only the question asked under the new, shorter window.
+    assert Question.objects.get(thread=later).alerted_at is not None
+    assert Question.objects.get(thread=waiting).alerted_at is None
