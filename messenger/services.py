@@ -787,6 +787,23 @@ def _check_category_name_free(name: str, category_pk: int | None = None) -> None
         raise ValidationError({"name": _("Det finns redan en kategori med det namnet.")})
 
 
+def _check_category(category: Category, errors: dict[str, Any] | None = None) -> None:
+    """Every rule at once, so the form shows all that is wrong in one go."""
+    errors = dict(errors or {})
+    try:
+        # The name is checked below, case-insensitively, and finally by the database.
+        category.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if "name" not in errors:
+        try:
+            _check_category_name_free(category.name, category.pk)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def _save_category(category: Category, **save_options: Any) -> None:
     """Save, turning a name taken a moment ago (another administrator, a double click) into a
     message instead of the database's IntegrityError."""
@@ -830,9 +847,7 @@ def category_create(
         requires_action=requires_action,
         reply_window_hours=reply_window_hours,
     )
-    # The name is checked below, case-insensitively, and finally by the database.
-    category.full_clean(validate_unique=False)
-    _check_category_name_free(category.name)
+    _check_category(category)
     _save_category(category)
     facts = _category_facts(category)
     access_log(
@@ -864,16 +879,14 @@ def category_update(
     locked = next((c for c in ordered if c.pk == category.pk), None)
     if locked is None:
         raise ValidationError(_("Kategorin finns inte längre."), code="gone")
-    if not 1 <= place <= len(ordered):
-        raise ValidationError(
-            {"place": _("Ange en plats mellan 1 och %(count)d.") % {"count": len(ordered)}}
-        )
     before = {**_category_facts(locked), "plats": str(ordered.index(locked) + 1)}
     locked.name = name.strip()
     locked.requires_action = requires_action
     locked.reply_window_hours = reply_window_hours
-    locked.full_clean(validate_unique=False)
-    _check_category_name_free(locked.name, locked.pk)
+    errors: dict[str, Any] = {}
+    if not 1 <= place <= len(ordered):
+        errors["place"] = [_("Ange en plats mellan 1 och %(count)d.") % {"count": len(ordered)}]
+    _check_category(locked, errors)
     _save_category(locked, update_fields=["name", "requires_action", "reply_window_hours"])
     ordered.remove(locked)
     ordered.insert(place - 1, locked)

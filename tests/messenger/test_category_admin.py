@@ -285,6 +285,19 @@ def test_a_place_outside_the_list_is_refused(world, sysadmin, categories, place,
     assert names() == R7_CATEGORIES
 
 
+def test_every_mistake_is_named_at_once(world, sysadmin, categories):
+    fyi = categories["För kännedom"]
+    response = sysadmin.client().post(
+        edit_url(fyi), {"name": "recept", "place": "0", "reply_window_hours": "48"}
+    )
+    page = response.content.decode()
+    assert "Ange en plats mellan 1 och 11." in page
+    assert "Det finns redan en kategori med det namnet." in page
+    assert "En kategori som inte kräver åtgärd har ingen svarstid" in page
+    fyi.refresh_from_db()
+    assert (fyi.name, fyi.reply_window_hours) == ("För kännedom", None)
+
+
 def test_a_name_taken_between_the_check_and_the_save_is_a_message(
     world, sysadmin, categories, monkeypatch
 ):
