@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.validators import no_markup, no_patient_number
 from mailboxes.models import Mailbox
-from messenger.categories import FOR_INFORMATION
-from messenger.models import Category, Delivery, JournalLink
+from messenger.models import MAX_REPLY_WINDOW_HOURS, Category, Delivery, JournalLink
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
 
@@ -53,12 +52,13 @@ class TokenForm(forms.Form):
 
 
 class CategorySelect(forms.Select):
-    """Marks the "För kännedom" option, so the page shows its R8 warning only when it is chosen
-    (CSS :has, no script)."""
+    """Marks each category that asks no action ("För kännedom", whatever it is called now), so
+    the page shows its R8 warning only when one is chosen (CSS :has, no script)."""
 
     def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         option = super().create_option(*args, **kwargs)
-        if str(option["label"]) == FOR_INFORMATION:
+        category = getattr(option["value"], "instance", None)
+        if isinstance(category, Category) and not category.requires_action:
             option["attrs"]["data-fyi"] = "true"
         return option
 
@@ -120,11 +120,7 @@ class ComposeForm(TokenForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         category = data.get("category")
-        if (
-            category is not None
-            and category.name == FOR_INFORMATION
-            and not data.get("fyi_understood")
-        ):
+        if category is not None and not category.requires_action and not data.get("fyi_understood"):
             self.add_error(
                 "fyi_understood",
                 _(
@@ -259,3 +255,41 @@ class SearchForm(forms.Form):
         ):
             raise ValidationError(_("Fyll i minst ett sökvillkor."), code="empty")
         return data
+
+
+class CategoryForm(forms.Form):
+    """A category as system administrators edit it (R7). The rules themselves (the reply window's
+    range, none on a category asking no action, a name not taken) are the model's and the
+    service's; the form only reads the fields."""
+
+    name = forms.CharField(
+        label=_("Namn"), max_length=100, error_messages={"required": _("Ange kategorins namn.")}
+    )
+    requires_action = forms.BooleanField(
+        label=_("Kräver åtgärd av mottagaren"),
+        required=False,
+        help_text=_("Utan åtgärd är meddelandet bara för kännedom och har ingen svarstid."),
+    )
+    reply_window_hours = forms.IntegerField(
+        label=_("Svarstid i timmar"),
+        required=False,
+        help_text=_("Från 1 till 336 timmar. Tomt: 72 timmar."),
+        validators=Category._meta.get_field("reply_window_hours").validators,
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_REPLY_WINDOW_HOURS}),
+        error_messages={
+            "invalid": _("Ange svarstiden som ett helt antal timmar, till exempel 48.")
+        },
+    )
+
+
+class CategoryEditForm(CategoryForm):
+    place = forms.IntegerField(
+        label=_("Plats i listan"),
+        help_text=_("1 står först i listan när man väljer kategori."),
+        error_messages={
+            "required": _("Ange kategorins plats i listan."),
+            "invalid": _("Ange platsen som ett heltal, till exempel 1."),
+        },
+    )
+
+    field_order = ["name", "place", "requires_action", "reply_window_hours"]

@@ -3,6 +3,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,25 +15,67 @@ from mailboxes.models import Mailbox
 from messenger.patients import mask_patient_id
 
 REPLY_WINDOW = timedelta(hours=72)  # R9
+MAX_REPLY_WINDOW_HOURS = 336  # two weeks: the longest reply window administrators may set (R7)
 
 
 class Category(models.Model):
-    """A heading from R7. Administrators may edit the list; "För kännedom" asks no action (R8)."""
+    """A heading from R7. System administrators edit the list; one that asks no action (as
+    "För kännedom" does) has no reply window (R8)."""
 
-    name = models.CharField(_("namn"), max_length=100, unique=True)
+    name = models.CharField(
+        _("namn"),
+        max_length=100,
+        unique=True,
+        error_messages={
+            "blank": _("Ange kategorins namn."),
+            "unique": _("Det finns redan en kategori med det namnet."),
+        },
+    )
     position = models.PositiveSmallIntegerField(default=0)
     requires_action = models.BooleanField(_("kräver åtgärd"), default=True)
     reply_window_hours = models.PositiveSmallIntegerField(
-        _("svarstid i timmar"), null=True, blank=True, help_text=_("Tomt: 72 timmar.")
+        _("svarstid i timmar"),
+        null=True,
+        blank=True,
+        help_text=_("Tomt: 72 timmar."),
+        validators=[
+            MinValueValidator(1, _("Svarstiden måste vara minst 1 timme.")),
+            MaxValueValidator(
+                MAX_REPLY_WINDOW_HOURS, _("Svarstiden får vara högst 336 timmar (14 dygn).")
+            ),
+        ],
     )
 
     class Meta:
         ordering = ["position", "name"]
         verbose_name = _("kategori")
         verbose_name_plural = _("kategorier")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reply_window_hours__range=(1, MAX_REPLY_WINDOW_HOURS))
+                | Q(reply_window_hours__isnull=True),
+                name="category_reply_window_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(requires_action=True) | Q(reply_window_hours__isnull=True),
+                name="category_no_action_no_window",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if not self.requires_action and self.reply_window_hours is not None:
+            # Refused rather than dropped: the administrator may have meant to ask for action.
+            raise ValidationError(
+                {
+                    "reply_window_hours": _(
+                        "En kategori som inte kräver åtgärd har ingen svarstid. Töm fältet "
+                        "eller markera att kategorin kräver åtgärd."
+                    )
+                }
+            )
 
     def reply_window(self) -> timedelta | None:
         if not self.requires_action:

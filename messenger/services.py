@@ -2,13 +2,13 @@
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from mailboxes.models import Mailbox, NotificationKind
 from mailboxes.notifications import notify
 from mailboxes.selectors import grant_holders, mailbox_watchers
 from messenger.models import (
+    REPLY_WINDOW,
     Category,
     Delivery,
     JournalLink,
@@ -767,6 +768,145 @@ def _alert_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> b
         counts["alerts"] += 1
     Question.objects.filter(pk__in=[q.pk for q in questions]).update(alerted_at=now)
     return bool(questions)
+
+
+# Categories (R7, R8), for system administrators
+
+
+def _require_system_admin(actor: User) -> None:
+    if not actor.is_superuser:
+        raise ValidationError(_("Bara systemförvaltare får ändra kategorierna."), code="forbidden")
+
+
+def _check_category_name_free(name: str, category_pk: int | None = None) -> None:
+    # Case-insensitive: "recept" beside "Recept" would be two headings that look like one.
+    taken = Category.objects.filter(name__iexact=name)
+    if category_pk is not None:
+        taken = taken.exclude(pk=category_pk)
+    if taken.exists():
+        raise ValidationError({"name": _("Det finns redan en kategori med det namnet.")})
+
+
+def _check_category(category: Category, errors: dict[str, Any] | None = None) -> None:
+    """Every rule at once, so the form shows all that is wrong in one go."""
+    errors = dict(errors or {})
+    try:
+        # The name is checked below, case-insensitively, and finally by the database.
+        category.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if "name" not in errors:
+        try:
+            _check_category_name_free(category.name, category.pk)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_category(category: Category, **save_options: Any) -> None:
+    """Save, turning a name taken a moment ago (another administrator, a double click) into a
+    message instead of the database's IntegrityError."""
+    try:
+        with transaction.atomic():
+            category.save(**save_options)
+    except IntegrityError:
+        raise ValidationError(
+            {"name": _("Det finns redan en kategori med det namnet.")}, code="taken"
+        ) from None
+
+
+def _reply_window_text(category: Category) -> str:
+    if not category.requires_action:
+        return "ingen"
+    if category.reply_window_hours is None:
+        return f"{REPLY_WINDOW // timedelta(hours=1)} h (standard)"
+    return f"{category.reply_window_hours} h"
+
+
+def _category_facts(category: Category) -> dict[str, str]:
+    return {
+        "namn": category.name,
+        "åtgärd": "krävs" if category.requires_action else "krävs inte",
+        "svarstid": _reply_window_text(category),
+    }
+
+
+@transaction.atomic
+def category_create(
+    *, actor: User, name: str, requires_action: bool, reply_window_hours: int | None
+) -> Category:
+    """A new heading, last in the list."""
+    _require_system_admin(actor)
+    # Lock the list first, so two administrators adding at once each see the other's heading.
+    list(Category.objects.select_for_update().values_list("pk", flat=True))
+    last = Category.objects.aggregate(last=Max("position"))["last"]
+    category = Category(
+        name=name.strip(),
+        position=0 if last is None else last + 1,
+        requires_action=requires_action,
+        reply_window_hours=reply_window_hours,
+    )
+    _check_category(category)
+    _save_category(category)
+    facts = _category_facts(category)
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        detail=(
+            f"Skapade kategorin {category.name} (åtgärd {facts['åtgärd']}, "
+            f"svarstid {facts['svarstid']})"
+        ),
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(
+    *,
+    actor: User,
+    category: Category,
+    name: str,
+    place: int,
+    requires_action: bool,
+    reply_window_hours: int | None,
+) -> Category:
+    """Rename, move to `place` (1 is first) and set whether it asks action and how long the
+    recipient has. Threads already started keep their deadline: only new questions get the new
+    reply window."""
+    _require_system_admin(actor)
+    ordered = list(Category.objects.select_for_update())
+    locked = next((c for c in ordered if c.pk == category.pk), None)
+    if locked is None:
+        raise ValidationError(_("Kategorin finns inte längre."), code="gone")
+    before = {**_category_facts(locked), "plats": str(ordered.index(locked) + 1)}
+    locked.name = name.strip()
+    locked.requires_action = requires_action
+    locked.reply_window_hours = reply_window_hours
+    errors: dict[str, Any] = {}
+    if not 1 <= place <= len(ordered):
+        errors["place"] = [_("Ange en plats mellan 1 och %(count)d.") % {"count": len(ordered)}]
+    _check_category(locked, errors)
+    _save_category(locked, update_fields=["name", "requires_action", "reply_window_hours"])
+    ordered.remove(locked)
+    ordered.insert(place - 1, locked)
+    # One by one, not bulk_update, so django-auditlog records each move; the list is short.
+    for position, row in enumerate(ordered):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+    after = {**_category_facts(locked), "plats": str(place)}
+    changes = "; ".join(
+        f"{field} {before[field]} → {after[field]}"
+        for field in before
+        if before[field] != after[field]
+    )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        detail=f"Ändrade kategorin {locked.name}: {changes or 'inget ändrat'}",
+    )
+    return locked
 
 
 PURGE_AFTER = timedelta(days=365)  # R16: messages older than one year are removed

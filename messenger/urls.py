@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from messenger.views import compose, home, mailbox, operations, thread
+from messenger.views import categories, compose, home, mailbox, operations, thread
 
 thread_patterns: list[URLPattern | URLResolver] = [
     path("", thread.thread, name="thread"),
@@ -27,6 +27,10 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
     path("forvaltning/drift/", operations.operations, name="operations"),
     path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
+    # The category list (R7), for system administrators.
+    path("forvaltning/kategorier/", categories.category_list, name="admin_categories"),
+    path("forvaltning/kategorier/ny/", categories.category_new, name="admin_category_new"),
+    path("forvaltning/kategorier/<int:pk>/", categories.category_edit, name="admin_category"),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.models import Employment, Organisation, User
+from accounts.models import Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, Mailbox
 from messenger.categories import ensure_categories
 from messenger.models import Category
@@ -14,6 +14,7 @@ from tests.factories import (
     EmploymentFactory,
     MailboxFactory,
     OrganisationFactory,
+    UserFactory,
 )
 
 # Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls.
@@ -102,6 +103,20 @@ def _doctor(gripen: Organisation) -> Persona:
     )
     AccessGrantFactory.create(user=employment.user, mailbox=mailbox, level=AccessGrant.Level.MANAGE)
     return Persona(user=employment.user, employment=employment, mailbox=mailbox)
+
+
+@pytest.fixture
+def sysadmin(world) -> Persona:
+    """A system administrator (`is_superuser`): mailboxes, preset lists and categories."""
+    region = OrganisationFactory.create(
+        name="Region Värmland Förvaltning", kind=Organisation.Kind.REGION_UNIT
+    )
+    employment = EmploymentFactory.create(
+        user=UserFactory.create(username="t_admin", is_superuser=True, is_staff=True),
+        organisation=region,
+        roles=[Role.STAFF, Role.SUPERUSER],
+    )
+    return Persona(user=employment.user, employment=employment, mailbox=None)
 
 
 @pytest.fixture

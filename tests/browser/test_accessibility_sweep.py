@@ -7,7 +7,7 @@ from playwright.sync_api import Page
 from accounts.models import Organisation, User
 from mailboxes.models import AccessGrant, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Delivery
+from messenger.models import Category, Delivery
 from tests.browser.helpers import log_in, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -58,6 +58,8 @@ def pages_for_eva() -> list[str]:
 def pages_for_admin() -> list[str]:
     mailbox = karlstad_fbl()
     karlstad = Organisation.objects.get(name="Karlstads kommun")
+    category = Category.objects.first()
+    assert category is not None
     return [
         reverse("mailboxes:admin_mailboxes"),
         reverse("mailboxes:admin_mailbox_new"),
@@ -69,6 +71,9 @@ def pages_for_admin() -> list[str]:
         reverse("mailboxes:admin_address_list", args=[karlstad.pk]),
         reverse("accounts:roles_index"),
         reverse("accounts:roles", args=[karlstad.pk]),
+        reverse("messenger:admin_categories"),
+        reverse("messenger:admin_category_new"),
+        reverse("messenger:admin_category", args=[category.pk]),
     ]
 
 

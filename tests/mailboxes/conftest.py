@@ -1,11 +1,11 @@
 import pytest
 from django.test import Client
 
-from accounts.models import Organisation, Role
+from accounts.models import Role
 from mailboxes.models import AccessGrant, AccessRequest, Mailbox
 from mailboxes.services import access_request_approve, access_request_create
 from tests.conftest import Persona
-from tests.factories import EmploymentFactory, OrganisationFactory, UserFactory
+from tests.factories import EmploymentFactory
 
 
 def apply(
@@ -46,19 +46,6 @@ def approve(approver: Persona, access_request: AccessRequest, **kwargs) -> Acces
         reason=kwargs.pop("reason", "Styrkt behov"),
         **kwargs,
     )
-
-
-@pytest.fixture
-def sysadmin(world) -> Persona:
-    region = OrganisationFactory.create(
-        name="Region Värmland Förvaltning", kind=Organisation.Kind.REGION_UNIT
-    )
-    employment = EmploymentFactory.create(
-        user=UserFactory.create(username="t_admin", is_superuser=True, is_staff=True),
-        organisation=region,
-        roles=[Role.STAFF, Role.SUPERUSER],
-    )
-    return Persona(user=employment.user, employment=employment, mailbox=None)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from mailboxes.models import NotificationKind, OutboxItem
 from messenger.jobs import job_run
-from tests.mailboxes.conftest import sysadmin  # noqa: F401  (the system administrator)
 
 URL = reverse("messenger:operations")
 
