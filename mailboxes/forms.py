@@ -1,4 +1,5 @@
-from datetime import date
+import re
+from datetime import date, time
 from typing import Any
 
 from django import forms
@@ -203,6 +204,74 @@ def _display_name(user: User) -> str:
     return user.display_name()
 
 
+_LIST_SEPARATORS = re.compile(r"[,;\s]+")
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class _ListField(forms.CharField):
+    """A list typed as text, items separated by commas (or semicolons, or spaces)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return ", ".join(self.format_item(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[Any]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        # The length limit is on the text typed, not on the list it becomes.
+        super().run_validators(text)
+        return sorted({self.parse_item(item) for item in _LIST_SEPARATORS.split(text) if item})
+
+    def run_validators(self, value: Any) -> None:
+        """Run on the text, in to_python."""
+
+    def format_item(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def parse_item(self, item: str) -> Any:
+        raise NotImplementedError
+
+
+class CheckTimesField(_ListField):
+    def format_item(self, item: time) -> str:
+        return f"{item:%H:%M}"
+
+    def parse_item(self, item: str) -> time:
+        match = _TIME.match(item)
+        if match is None:
+            raise forms.ValidationError(
+                _(
+                    "”%(value)s” är inte en tid. Skriv tiderna som TT:MM med kommatecken "
+                    "emellan, till exempel 10:00, 15:00."
+                ),
+                code="invalid",
+                params={"value": item},
+            )
+        return time(int(match[1]), int(match[2]))
+
+
+class ClosedDaysField(_ListField):
+    def format_item(self, item: date) -> str:
+        return f"{item:%Y-%m-%d}"
+
+    def parse_item(self, item: str) -> date:
+        # ISO only, and checked before fromisoformat, which also takes 20261228 and weeks.
+        try:
+            if _ISO_DATE.match(item):
+                return date.fromisoformat(item)
+        except ValueError:
+            pass
+        raise forms.ValidationError(
+            _(
+                "”%(value)s” är inte ett datum. Skriv dagarna som ÅÅÅÅ-MM-DD med kommatecken "
+                "emellan, till exempel 2026-12-28."
+            ),
+            code="invalid",
+            params={"value": item},
+        )
+
+
 class RoutineForm(forms.Form):
     monitors = forms.ModelMultipleChoiceField(
         label=_("Bevakare"),
@@ -211,10 +280,26 @@ class RoutineForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Utsedda att bevaka brevlådan varje förmiddag och eftermiddag."),
     )
-    check_times = forms.CharField(
+    check_times = CheckTimesField(
         label=_("Bevakas klockan"),
         max_length=200,
-        error_messages={"required": _("Ange när brevlådan bevakas.")},
+        help_text=_(
+            "Klockslag på arbetsdagar, med kommatecken emellan, till exempel 10:00, 15:00. "
+            "Den som inte hunnit bevaka brevlådan till en tid larmas, liksom "
+            "organisationens superanvändare."
+        ),
+        error_messages={
+            "required": _("Ange minst en tid då brevlådan bevakas, till exempel 10:00, 15:00.")
+        },
+    )
+    closed_days = ClosedDaysField(
+        label=_("Stängda dagar"),
+        max_length=2000,
+        required=False,
+        help_text=_(
+            "Dagar då enheten är stängd utöver helger och helgdagar, till exempel en klämdag. "
+            "Skriv ÅÅÅÅ-MM-DD med kommatecken emellan. De dagarna larmas inte."
+        ),
     )
     emptied_by = forms.CharField(
         label=_("Tömmer gamla meddelanden"), max_length=300, required=False

@@ -1,6 +1,10 @@
-from datetime import date, datetime, timedelta
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
+import holidays
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -295,6 +299,34 @@ class AccessRequest(models.Model):
         return self.status == self.Status.PENDING
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of `day` in Stockholm: 23 or 25 hours before the next one on a clock change."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@functools.cache
+def _swedish_calendar(year: int) -> holidays.HolidayBase:
+    # Without "de_facto" the eves (midsommar-, jul-, nyårsafton) would be working days.
+    return holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
+
+
+def default_check_times() -> list[time]:
+    return [time(10, 0), time(15, 0)]
+
+
+@dataclass(frozen=True)
+class CheckPeriod:
+    """The stretch of a day a check counts for one check time: from `starts` (the previous check
+    time's end, or midnight) up to `due`, the end of the check time's minute."""
+
+    check_time: time
+    starts: datetime
+    due: datetime
+
+    def label(self) -> str:
+        return f"{self.check_time:%H:%M}"
+
+
 class MonitoringRoutine(models.Model):
     """A functional mailbox's local routine (R5, R24): who watches it, when, and who covers."""
 
@@ -305,7 +337,14 @@ class MonitoringRoutine(models.Model):
         related_name="monitored_mailboxes",
         verbose_name=_("bevakare"),
     )
-    check_times = models.CharField(_("bevakas klockan"), max_length=200, default="08:00 och 13:00")
+    # Times of day, Stockholm time, on the unit's working days; kept sorted.
+    check_times = ArrayField(
+        models.TimeField(), verbose_name=_("bevakas klockan"), default=default_check_times
+    )
+    # Days the unit is closed besides weekends and public holidays, such as a "klämdag".
+    closed_days = ArrayField(
+        models.DateField(), verbose_name=_("stängda dagar"), default=list, blank=True
+    )
     emptied_by = models.CharField(_("tömmer gamla meddelanden"), max_length=300, blank=True)
     holiday_cover = models.CharField(_("bevakning vid semester"), max_length=300, blank=True)
     access_updated_by = models.CharField(
@@ -319,6 +358,102 @@ class MonitoringRoutine(models.Model):
 
     def __str__(self) -> str:
         return f"Rutin {self.mailbox}"
+
+    def check_times_text(self) -> str:
+        return ", ".join(f"{moment:%H:%M}" for moment in self.check_times)
+
+    def closed_days_text(self) -> str:
+        return ", ".join(f"{day:%Y-%m-%d}" for day in self.closed_days)
+
+    def coming_closed_days(self) -> list[date]:
+        today = timezone.localdate()
+        return [day for day in self.closed_days if day >= today]
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether the mailbox is to be checked on `day`: a weekday that is neither a Swedish
+        public holiday or eve (Midsummer Eve, Christmas Eve, New Year's Eve) nor one of the
+        routine's own closed days."""
+        return _swedish_calendar(day.year).is_working_day(day) and day not in self.closed_days
+
+    def check_periods(self, day: date) -> list[CheckPeriod]:
+        """The day's check times, each with the stretch of time a check counts for it.
+
+        A check time HH:MM is met by a check from the end of the previous check time's minute
+        (or from midnight, for the first) up to the end of its own minute, HH:MM:59: with
+        10:00 and 15:00, a check at 09:50 meets 10:00 and one at 10:00:30 does too, but one at
+        10:01 counts only for 15:00. Times are Stockholm wall-clock times, also on the days
+        the clocks change.
+        """
+        periods = []
+        starts = local_midnight(day)
+        for check_time in sorted(set(self.check_times)):
+            due = timezone.make_aware(datetime.combine(day, check_time) + timedelta(minutes=1))
+            periods.append(CheckPeriod(check_time=check_time, starts=starts, due=due))
+            starts = due
+        return periods
+
+    def period_end(self, moment: datetime) -> datetime:
+        """The end of the period `moment` falls in: the next check time's end, or after the
+        day's last check time, the next midnight."""
+        day = timezone.localdate(moment)
+        for period in self.check_periods(day):
+            if moment < period.due:
+                return period.due
+        return local_midnight(day + timedelta(days=1))
+
+
+class MailboxCheck(models.Model):
+    """Someone with access opened a functional mailbox's inbox: it was checked (R5).
+
+    At most one row per person, mailbox and check period (see
+    `MonitoringRoutine.check_periods`): the first opening in the period is the one that counts.
+    """
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="checks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user_name = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+    period_end = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailbox", "user", "period_end"], name="one_check_per_person_and_period"
+            ),
+        ]
+        indexes = [
+            # Today's checks of one mailbox (its page), and of all (the sweep).
+            models.Index(fields=["mailbox", "at"], name="mailbox_check_mailbox_at_idx"),
+            models.Index(fields=["at"], name="mailbox_check_at_idx"),
+        ]
+        verbose_name = _("bevakning")
+        verbose_name_plural = _("bevakningar")
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id} {self.user_name} {self.at:%Y-%m-%d %H:%M}"
+
+
+class MissedCheck(models.Model):
+    """A check time that passed on a working day without a check; its people were told."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    check_time = models.TimeField()
+    alarmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Leads with the day: the sweep reads only today's.
+            models.UniqueConstraint(
+                fields=["day", "mailbox", "check_time"], name="one_alarm_per_check_time"
+            ),
+        ]
+        verbose_name = _("missad bevakning")
+        verbose_name_plural = _("missade bevakningar")
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id} {self.day:%Y-%m-%d} {self.check_time:%H:%M}"
 
 
 class NotificationKind(models.TextChoices):

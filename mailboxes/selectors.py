@@ -127,3 +127,31 @@ def get_mailbox_for_admin(user: User, pk: int) -> Mailbox:
     if mailbox is None:
         raise Http404
     return mailbox
+
+
+def may_edit_routine(user: User, employment: Employment | None, mailbox: Mailbox) -> bool:
+    """System administrators edit every functional mailbox's local routine; a superuser edits
+    those of the organisation they work in right now (R24: the unit writes its own routine).
+
+    Anna, superuser at Karlstad, edits Karlstad's routine while working for Karlstad, but not
+    Gripen's, nor Karlstad's after switching to her job in Arvika.
+    """
+    if not mailbox.is_functional:
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        employment is not None
+        and employment.user_id == user.pk
+        and employment.ended_at is None
+        and employment.organisation_id == mailbox.organisation_id
+        and employment.has_role(Role.SUPERUSER)
+    )
+
+
+def get_mailbox_for_routine_editor(user: User, employment: Employment | None, pk: int) -> Mailbox:
+    """The functional mailbox whose routine the user may edit; 404 for everyone else."""
+    mailbox = Mailbox.objects.functional().select_related("organisation").filter(pk=pk).first()
+    if mailbox is None or not may_edit_routine(user, employment, mailbox):
+        raise Http404
+    return mailbox

@@ -6,6 +6,7 @@ keeps the field-by-field history of the same rows.
 """
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from mailboxes.models import (
     Mailbox,
     MonitoringRoutine,
 )
-from mailboxes.selectors import grant_holder_ids
+from mailboxes.selectors import grant_holder_ids, may_edit_routine
 
 HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
 
@@ -409,7 +410,8 @@ def grant_end(
     return locked
 
 
-# Mailbox administration (R5, R14, R24): system administrators only
+# Mailbox administration (R5, R14, R24): system administrators, and for the local routine
+# the superusers of the mailbox's organisation
 
 
 def functional_mailbox_name_error(name: str, organisation: Organisation) -> str | None:
@@ -506,25 +508,38 @@ def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, pho
 def routine_update(
     *,
     actor: User,
+    actor_employment: Employment | None = None,
     mailbox: Mailbox,
     monitors: list[User],
-    check_times: str,
+    check_times: Sequence[time],
+    closed_days: Sequence[date] = (),
     emptied_by: str,
     holiday_cover: str,
     access_updated_by: str,
 ) -> MonitoringRoutine:
-    """The mailbox's local routine (R5, R24). Monitors must hold a current grant on it."""
-    _require_system_admin(actor)
+    """The mailbox's local routine (R5, R24), by a system administrator or a superuser of the
+    mailbox's organisation. Monitors must hold a current grant on it."""
     locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
+    if not may_edit_routine(actor, actor_employment, locked):
+        raise _refuse(
+            _(
+                "Bara systemförvaltare och superanvändare i brevlådans organisation får ändra "
+                "den lokala rutinen."
+            ),
+            "forbidden",
+        )
     if locked.is_closed:
         raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
     holders = set(grant_holder_ids(locked))
     if any(user.pk not in holders for user in monitors):
         raise _refuse(_("Bevakare måste ha behörighet till brevlådan."), "monitor")
-    if not check_times.strip():
-        raise _refuse(_("Ange när brevlådan bevakas, till exempel 08:00 och 13:00."), "times")
+    if not check_times:
+        raise _refuse(
+            _("Ange minst en tid då brevlådan bevakas, till exempel 10:00, 15:00."), "times"
+        )
     routine, _created = MonitoringRoutine.objects.get_or_create(mailbox=locked)
-    routine.check_times = check_times.strip()
+    routine.check_times = sorted(set(check_times))
+    routine.closed_days = sorted(set(closed_days))
     routine.emptied_by = emptied_by.strip()
     routine.holiday_cover = holiday_cover.strip()
     routine.access_updated_by = access_updated_by.strip()
@@ -534,8 +549,12 @@ def routine_update(
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
+        organisation_name=actor_employment.organisation.name if actor_employment else "",
         mailbox=locked,
-        detail=f"Ändrade lokal rutin. Bevakare: {names}; bevakas {routine.check_times}",
+        detail=(
+            f"Ändrade lokal rutin. Bevakare: {names}; bevakas {routine.check_times_text()}; "
+            f"stängda dagar: {routine.closed_days_text() or 'inga'}"
+        ),
     )
     return routine
 

@@ -1,4 +1,5 @@
-"""Mailbox administration for system administrators (R3, R5, R14, R24). Others get 404."""
+"""Mailbox administration for system administrators (R3, R5, R14, R24), and the local routine
+for the superusers of the mailbox's organisation too. Others get 404."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,8 +24,14 @@ from mailboxes.models import (
     AddressListEntry,
     Mailbox,
     MonitoringRoutine,
+    default_check_times,
 )
-from mailboxes.selectors import get_mailbox_for_admin, grant_holder_ids, require_system_admin
+from mailboxes.selectors import (
+    get_mailbox_for_admin,
+    get_mailbox_for_routine_editor,
+    grant_holder_ids,
+    require_system_admin,
+)
 from mailboxes.services import (
     address_list_add,
     address_list_remove,
@@ -100,7 +107,8 @@ def mailbox_edit(request: AppRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
-    mailbox = get_mailbox_for_admin(request.user, pk)
+    """The local routine, for system administrators and the mailbox organisation's superusers."""
+    mailbox = get_mailbox_for_routine_editor(request.user, request.employment, pk)
     if mailbox.is_closed:
         raise Http404
     # A GET writes nothing: the routine row is made by routine_update on the first save.
@@ -109,22 +117,26 @@ def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
         {
             "monitors": list(routine.monitors.all()),
             "check_times": routine.check_times,
+            "closed_days": routine.closed_days,
             "emptied_by": routine.emptied_by,
             "holiday_cover": routine.holiday_cover,
             "access_updated_by": routine.access_updated_by,
         }
         if routine is not None
-        else {}
+        else {"check_times": default_check_times()}
     )
     form = RoutineForm(request.POST or None, initial=initial, mailbox=mailbox)
+    back = _routine_back_url(request, mailbox)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             routine_update(
                 actor=request.user,
+                actor_employment=request.employment,
                 mailbox=mailbox,
                 monitors=list(data["monitors"]),
                 check_times=data["check_times"],
+                closed_days=data["closed_days"],
                 emptied_by=data["emptied_by"],
                 holiday_cover=data["holiday_cover"],
                 access_updated_by=data["access_updated_by"],
@@ -133,8 +145,20 @@ def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Den lokala rutinen är sparad."))
-            return HttpResponseRedirect(reverse("mailboxes:admin_mailbox", args=[pk]))
-    return render(request, "mailboxes/routine_form.html", {"mailbox": mailbox, "form": form})
+            return HttpResponseRedirect(back)
+    return render(
+        request, "mailboxes/routine_form.html", {"mailbox": mailbox, "form": form, "back": back}
+    )
+
+
+def _routine_back_url(request: AppRequest, mailbox: Mailbox) -> str:
+    """Administrators return to the mailbox's administration; a superuser to the mailbox, or
+    the start page if they have no access to the mailbox itself."""
+    if request.user.is_superuser:
+        return reverse("mailboxes:admin_mailbox", args=[mailbox.pk])
+    if Mailbox.objects.granted_to(request.user).filter(pk=mailbox.pk).exists():
+        return reverse("messenger:mailbox", args=[mailbox.pk])
+    return reverse("messenger:home")
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from mailboxes.forms import AbsenceForm
 from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
-from mailboxes.selectors import get_mailbox_for_user, grant_level
+from mailboxes.selectors import get_mailbox_for_user, grant_level, may_edit_routine
 from mailboxes.services import absence_set, grant_mark_used
 from messenger.forms import SearchForm
 from messenger.models import Delivery, Thread
@@ -34,6 +34,12 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
     slug = request.GET.get("mapp", "inkorg")
     current = FOLDER_SLUGS.get(slug, Delivery.Folder.INBOX)
     page = folder_page(box, current, request.GET.get("efter", ""))
+    # R24: who watches the mailbox and when, for everyone who works in it.
+    routine = (
+        MonitoringRoutine.objects.filter(mailbox=box).prefetch_related("monitors").first()
+        if box.is_functional
+        else None
+    )
     context = {
         "mailbox": box,
         "absence_form": _absence_form(request, box),
@@ -42,12 +48,9 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
         "folders": [(s, Delivery.Folder(f).label) for s, f in FOLDER_SLUGS.items()],
         "page": page,
         "can_send": grant_level(box) >= AccessGrant.Level.SEND and not box.is_closed,
-        # R24: who watches the mailbox and when, for everyone who works in it.
-        "routine": (
-            MonitoringRoutine.objects.filter(mailbox=box).prefetch_related("monitors").first()
-            if box.is_functional
-            else None
-        ),
+        "routine": routine,
+        "can_edit_routine": not box.is_closed
+        and may_edit_routine(request.user, request.employment, box),
     }
     template = "messenger/mailbox.html"
     if request.htmx and not request.htmx.history_restore_request:

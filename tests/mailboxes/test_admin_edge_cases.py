@@ -1,6 +1,6 @@
 """Access and mailbox administration at its edges: odd dates, long names, races, four eyes."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -135,7 +135,7 @@ def appoint_monitor(sysadmin, mailbox, persona) -> None:
         actor=sysadmin.user,
         mailbox=mailbox,
         monitors=[persona.user],
-        check_times="08:00 och 13:00",
+        check_times=[time(8), time(13)],
         emptied_by="",
         holiday_cover="",
         access_updated_by="",

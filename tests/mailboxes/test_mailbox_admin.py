@@ -1,3 +1,5 @@
+from datetime import date, time
+
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
@@ -95,7 +97,8 @@ def test_the_local_routine_names_monitors_with_access_and_times(world, sysadmin)
         routine_url(world.karlstad_fbl),
         {
             "monitors": [world.nurse.user.pk],
-            "check_times": "08:00 och 13:30",
+            "check_times": "08:00, 13:30",
+            "closed_days": "2027-05-07",
             "emptied_by": "Anna, första måndagen i månaden",
             "holiday_cover": "Nattpatrullen",
             "access_updated_by": "Eva Ek",
@@ -104,7 +107,8 @@ def test_the_local_routine_names_monitors_with_access_and_times(world, sysadmin)
     assert response.status_code == 302
     routine = MonitoringRoutine.objects.get(mailbox=world.karlstad_fbl)
     assert list(routine.monitors.all()) == [world.nurse.user]
-    assert routine.check_times == "08:00 och 13:30"
+    assert routine.check_times == [time(8), time(13, 30)]
+    assert routine.closed_days == [date(2027, 5, 7)]
     assert routine.access_updated_by == "Eva Ek"
     assert AccessLog.objects.filter(detail__startswith="Ändrade lokal rutin").exists()
     page = client.get(edit_url(world.karlstad_fbl)).content.decode()
@@ -127,7 +131,7 @@ def test_a_monitor_without_access_is_refused(world, sysadmin):
             actor=sysadmin.user,
             mailbox=world.karlstad_fbl,
             monitors=[world.outsider.user],
-            check_times="08:00",
+            check_times=[time(8)],
             emptied_by="",
             holiday_cover="",
             access_updated_by="",

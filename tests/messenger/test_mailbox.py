@@ -1,3 +1,5 @@
+from datetime import time
+
 from django.urls import reverse
 
 from tests.helpers import send
@@ -44,12 +46,12 @@ def test_everyone_in_the_mailbox_sees_its_local_routine(world):
     from mailboxes.models import MonitoringRoutine
 
     routine = MonitoringRoutine.objects.create(
-        mailbox=world.gripen_fbl, check_times="08:00 och 13:00", holiday_cover="Vc Rud"
+        mailbox=world.gripen_fbl, check_times=[time(8), time(13)], holiday_cover="Vc Rud"
     )
     routine.monitors.set([world.hc_nurse.user])
     page = world.hc_nurse.client().get(reverse("messenger:mailbox", args=[world.gripen_fbl.pk]))
     body = page.content.decode()
     assert "Lokal rutin för brevlådan" in body
-    assert "08:00 och 13:00" in body
+    assert "08:00, 13:00" in body
     assert "Vc Rud" in body
     assert world.hc_nurse.user.display_name() in body

@@ -1,5 +1,7 @@
 """The hot views run the same number of queries with 5 and with 500 threads in the mailbox."""
 
+from datetime import time
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,7 +22,9 @@ def queries(client, method: str, url: str, data=None) -> int:
 def test_hot_views_do_not_grow_with_the_mailbox(world, categories):
     address_list = AddressList.objects.create(organisation=world.karlstad)
     AddressListEntry.objects.create(address_list=address_list, mailbox=world.gripen_fbl)
-    routine = MonitoringRoutine.objects.create(mailbox=world.gripen_fbl, check_times="08 och 13")
+    routine = MonitoringRoutine.objects.create(
+        mailbox=world.gripen_fbl, check_times=[time(8), time(13)]
+    )
     routine.monitors.set([world.hc_nurse.user])
     category = categories["Läkemedel"]
 
