@@ -1,8 +1,11 @@
+from datetime import datetime
+
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Employment, Role, User
-from mailboxes.models import AccessGrant, AccessRequest, Mailbox
+from mailboxes.models import AccessGrant, AccessRequest, Mailbox, MailboxCheck, local_midnight
 
 
 def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
@@ -31,6 +34,12 @@ def mailbox_watchers(mailbox: Mailbox) -> list[User]:
     holders = grant_holders(mailbox)
     monitors = list(holders.filter(monitored_mailboxes__mailbox=mailbox))
     return monitors or list(holders)
+
+
+def checks_today(mailbox: Mailbox, now: datetime | None = None) -> list[MailboxCheck]:
+    """Who checked the mailbox today (Stockholm time), earliest first."""
+    day_start = local_midnight(timezone.localdate(now or timezone.now()))
+    return list(MailboxCheck.objects.filter(mailbox=mailbox, at__gte=day_start).order_by("at"))
 
 
 def grant_level(row: object) -> int:

@@ -26,9 +26,13 @@ from mailboxes.models import (
     AddressList,
     AddressListEntry,
     Mailbox,
+    MailboxCheck,
     MonitoringRoutine,
 )
-from mailboxes.selectors import grant_holder_ids, may_edit_routine
+from mailboxes.selectors import (
+    grant_holder_ids,
+    may_edit_routine,
+)
 
 HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
 
@@ -679,3 +683,34 @@ def absence_set(*, user: User, mailbox: Mailbox, until: date | None, note: str) 
     mailbox.absence_note = note.strip() if until else ""
     mailbox.save(update_fields=["absence_until", "absence_note"])
     return mailbox
+
+
+# Mailbox-check monitoring (R5, R24)
+
+
+def mailbox_check_record(
+    *, user: User, mailbox: Mailbox, routine: MonitoringRoutine | None, now: datetime | None = None
+) -> None:
+    """Record that the user checked the functional mailbox (opened its inbox).
+
+    One row per person, mailbox and check period (the stretch up to the next check time, see
+    MonitoringRoutine.check_periods): the first opening in a period is kept, later ones in the
+    same period change nothing. Always one INSERT … ON CONFLICT DO NOTHING, so the inbox costs
+    the same whether or not a row is written. Not audited: the row is itself the record, and
+    the read is what the access log covers.
+    """
+    now = now or timezone.now()
+    # Without a routine of its own the mailbox is held to the default check times.
+    routine = routine or MonitoringRoutine(mailbox=mailbox)
+    MailboxCheck.objects.bulk_create(
+        [
+            MailboxCheck(
+                mailbox=mailbox,
+                user=user,
+                user_name=user.display_name(),
+                at=now,
+                period_end=routine.period_end(now),
+            )
+        ],
+        ignore_conflicts=True,
+    )

@@ -12,8 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from mailboxes.forms import AbsenceForm
 from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
-from mailboxes.selectors import get_mailbox_for_user, grant_level, may_edit_routine
-from mailboxes.services import absence_set, grant_mark_used
+from mailboxes.selectors import checks_today, get_mailbox_for_user, grant_level, may_edit_routine
+from mailboxes.services import absence_set, grant_mark_used, mailbox_check_record
 from messenger.forms import SearchForm
 from messenger.models import Delivery, Thread
 from messenger.selectors import (
@@ -40,6 +40,11 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
         if box.is_functional
         else None
     )
+    checks = None
+    if box.is_functional:
+        if current == Delivery.Folder.INBOX and not box.is_closed:
+            mailbox_check_record(user=request.user, mailbox=box, routine=routine)
+        checks = checks_today(box)
     context = {
         "mailbox": box,
         "absence_form": _absence_form(request, box),
@@ -49,6 +54,7 @@ def folder(request: AppRequest, pk: int) -> HttpResponse:
         "page": page,
         "can_send": grant_level(box) >= AccessGrant.Level.SEND and not box.is_closed,
         "routine": routine,
+        "checks": checks,
         "can_edit_routine": not box.is_closed
         and may_edit_routine(request.user, request.employment, box),
     }

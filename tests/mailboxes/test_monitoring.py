@@ -1,11 +1,12 @@
-"""The local routine (R5, R24): check times and closed days, and the superusers' door to their
-own organisation's routines."""
+"""Mailbox-check monitoring (R5, R24): checks on inbox opening, check times and closed days, and
+the superusers' door to their own organisation's routines."""
 
 import importlib
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -13,10 +14,11 @@ from accounts.models import Role
 from audit.models import AccessLog
 from mailboxes.models import (
     AccessGrant,
+    MailboxCheck,
     MonitoringRoutine,
 )
 from mailboxes.selectors import may_edit_routine
-from mailboxes.services import routine_update
+from mailboxes.services import mailbox_check_record, routine_update
 from tests.conftest import Persona
 from tests.factories import AccessGrantFactory, EmploymentFactory
 
@@ -76,6 +78,58 @@ def monitored(world, sysadmin, gripen_superuser) -> MonitoringRoutine:
         holiday_cover="",
         access_updated_by="",
     )
+
+
+# Recording checks
+
+
+def test_opening_the_inbox_records_one_check_per_person_and_check_period(world, monitored):
+    with time_machine.travel(local(2026, 12, 7, 9, 50), tick=False):
+        page = open_inbox(world.hc_nurse).content.decode()
+    check = MailboxCheck.objects.get()
+    assert check.mailbox == world.gripen_fbl
+    assert check.user == world.hc_nurse.user
+    assert check.user_name == world.hc_nurse.user.display_name()
+    assert check.at == local(2026, 12, 7, 9, 50)
+    assert (
+        f'Bevakad i dag: <time datetime="2026-12-07T09:50:00+01:00">09:50</time> {check.user_name}'
+        in page
+    )
+
+    with time_machine.travel(local(2026, 12, 7, 10, 0, 40), tick=False):
+        open_inbox(world.hc_nurse)  # still the 10:00 period: nothing new
+    with time_machine.travel(local(2026, 12, 7, 10, 5), tick=False):
+        page = open_inbox(world.hc_nurse).content.decode()
+    assert [c.at for c in MailboxCheck.objects.all()] == [
+        local(2026, 12, 7, 9, 50),
+        local(2026, 12, 7, 10, 5),
+    ]
+    assert ">09:50</time>" in page
+    assert ">10:05</time>" in page
+
+
+def test_the_page_shows_only_todays_checks(world, monitored):
+    mailbox_check_record(
+        user=world.hc_nurse.user,
+        mailbox=world.gripen_fbl,
+        routine=monitored,
+        now=local(2026, 12, 4, 16, 20),
+    )
+    with time_machine.travel(local(2026, 12, 7, 8, 0), tick=False):
+        page = open_inbox(world.hc_nurse, mapp="skickat").content.decode()
+    assert "Ingen har bevakat brevlådan i dag." in page
+    assert "16:20" not in page
+    assert "10:00, 15:00" in page  # the check times
+
+
+def test_other_folders_personal_mailboxes_and_outsiders_record_nothing(world, monitored):
+    assert open_inbox(world.hc_nurse, mapp="skickat").status_code == 200
+    assert open_inbox(world.hc_nurse, mapp="arkiv").status_code == 200
+    assert open_inbox(world.doctor).status_code == 200
+    assert open_inbox(world.outsider, world.gripen_fbl).status_code == 404
+    assert not MailboxCheck.objects.exists()
+    assert open_inbox(world.hc_nurse).status_code == 200
+    assert MailboxCheck.objects.get().user == world.hc_nurse.user
 
 
 # The routine form
