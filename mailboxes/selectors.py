@@ -36,6 +36,16 @@ def mailbox_watchers(mailbox: Mailbox) -> list[User]:
     return monitors or list(holders)
 
 
+def organisation_superusers(organisation_id: int) -> QuerySet[User]:
+    """The organisation's superusers (first-line support, R22) in a job there right now."""
+    return User.objects.filter(
+        is_active=True,
+        employments__organisation_id=organisation_id,
+        employments__ended_at__isnull=True,
+        employments__roles__contains=[Role.SUPERUSER],
+    ).distinct()
+
+
 def checks_today(mailbox: Mailbox, now: datetime | None = None) -> list[MailboxCheck]:
     """Who checked the mailbox today (Stockholm time), earliest first."""
     day_start = local_midnight(timezone.localdate(now or timezone.now()))

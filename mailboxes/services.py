@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,13 +26,20 @@ from mailboxes.models import (
     AccessRequest,
     AddressList,
     AddressListEntry,
+    CheckPeriod,
     Mailbox,
     MailboxCheck,
+    MissedCheck,
     MonitoringRoutine,
+    NotificationKind,
+    local_midnight,
 )
+from mailboxes.notifications import notify as notify_outbox
 from mailboxes.selectors import (
     grant_holder_ids,
+    mailbox_watchers,
     may_edit_routine,
+    organisation_superusers,
 )
 
 HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
@@ -713,4 +721,74 @@ def mailbox_check_record(
             )
         ],
         ignore_conflicts=True,
+    )
+
+
+def mailbox_checks_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The check job (every minute): alarm for each check time passed today unchecked (R5).
+
+    For every open functional mailbox with a routine, on the routine's working days (no
+    weekend, Swedish public holiday or eve, nor the routine's own closed days): a check time
+    HH:MM is missed when its minute is over (from HH:MM+1, Stockholm time) and nobody with
+    access opened the inbox since the previous check time's minute ended, or since midnight
+    for the first check time of the day. A missed check time alarms the mailbox's monitors (or,
+    without any, everyone with access) and its organisation's superusers, once: the alarm is
+    recorded as a MissedCheck in the transaction that writes the notices.
+
+    Reads only today's checks and alarms, so a sweep costs three queries when nothing is new,
+    whatever the history. A check time missed while the job was not running is alarmed when it
+    runs again the same day; earlier days are not looked back on.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    counts = {"missed": 0, "notices": 0}
+    routines = list(
+        MonitoringRoutine.objects.filter(
+            mailbox__kind=Mailbox.Kind.FUNCTIONAL, mailbox__closed_at__isnull=True
+        ).select_related("mailbox__organisation")
+    )
+    routines = [routine for routine in routines if routine.is_working_day(today)]
+    if not routines:
+        return counts
+    checked: dict[int, list[datetime]] = {}
+    for mailbox_id, at in MailboxCheck.objects.filter(
+        at__gte=local_midnight(today), at__lt=now
+    ).values_list("mailbox_id", "at"):
+        checked.setdefault(mailbox_id, []).append(at)
+    alarmed = set(MissedCheck.objects.filter(day=today).values_list("mailbox_id", "check_time"))
+    for routine in routines:
+        mailbox = routine.mailbox
+        for period in routine.check_periods(today):
+            if period.due > now:
+                break
+            if (mailbox.pk, period.check_time) in alarmed:
+                continue
+            if any(period.starts <= at < period.due for at in checked.get(mailbox.pk, [])):
+                continue
+            notices = _check_missed(mailbox=mailbox, day=today, period=period, now=now)
+            if notices is not None:
+                counts["missed"] += 1
+                counts["notices"] += notices
+    return counts
+
+
+@transaction.atomic
+def _check_missed(*, mailbox: Mailbox, day: date, period: CheckPeriod, now: datetime) -> int | None:
+    """Alarm for one missed check time; None if another sweep got there first."""
+    _alarm, created = MissedCheck.objects.get_or_create(
+        mailbox=mailbox, day=day, check_time=period.check_time, defaults={"alarmed_at": now}
+    )
+    if not created:
+        return None
+    people = {user.pk: user for user in mailbox_watchers(mailbox)}
+    people.update((user.pk, user) for user in organisation_superusers(mailbox.organisation_id))
+    label = period.label()
+    return notify_outbox(
+        event=f"check-{mailbox.pk}-{day:%Y-%m-%d}-{period.check_time:%H%M}",
+        kind=NotificationKind.CHECK_MISSED,
+        users=people.values(),
+        mailbox=mailbox,
+        detail=label,
+        url=reverse("messenger:mailbox", args=[mailbox.pk]),
+        now=now,
     )

@@ -1,5 +1,5 @@
-"""Mailbox-check monitoring (R5, R24): checks on inbox opening, check times and closed days, and
-the superusers' door to their own organisation's routines."""
+"""Mailbox-check monitoring (R5, R24): checks on inbox opening, check times, working days, the
+alarm sweep, and the superusers' door to their own organisation's routines."""
 
 import importlib
 from datetime import UTC, date, datetime, time
@@ -15,12 +15,17 @@ from audit.models import AccessLog
 from mailboxes.models import (
     AccessGrant,
     MailboxCheck,
+    MissedCheck,
     MonitoringRoutine,
+    NotificationKind,
+    OutboxItem,
 )
 from mailboxes.selectors import may_edit_routine
-from mailboxes.services import mailbox_check_record, routine_update
+from mailboxes.services import mailbox_check_record, mailbox_checks_sweep, routine_update
 from tests.conftest import Persona
 from tests.factories import AccessGrantFactory, EmploymentFactory
+from tests.helpers import assert_num_queries, send
+from tests.testdata import PATIENTS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -40,6 +45,19 @@ def routine_url(mailbox) -> str:
 def open_inbox(persona: Persona, mailbox=None, **params):
     # A fresh login at the travelled-to time: a session from another day would have expired.
     return persona.client().get(inbox_url(mailbox or persona.mailbox), params)
+
+
+def sweep_at(moment: datetime) -> dict[str, int]:
+    with time_machine.travel(moment, tick=False):
+        return mailbox_checks_sweep()
+
+
+def alarmed_users(mailbox) -> set[int]:
+    return set(
+        OutboxItem.objects.filter(kind=NotificationKind.CHECK_MISSED, mailbox_name=mailbox.name)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def superuser_of(organisation, username: str, mailbox=None) -> Persona:
@@ -130,6 +148,175 @@ def test_other_folders_personal_mailboxes_and_outsiders_record_nothing(world, mo
     assert not MailboxCheck.objects.exists()
     assert open_inbox(world.hc_nurse).status_code == 200
     assert MailboxCheck.objects.get().user == world.hc_nurse.user
+
+
+# The alarm sweep
+
+
+def test_a_check_time_passed_unchecked_alarms_the_monitors_and_the_superusers(
+    world, monitored, gripen_superuser, arvika_superuser, categories
+):
+    with time_machine.travel(local(2026, 12, 4, 9, 0), tick=False):
+        # Patient data exists around the mailbox; the alarm must carry none of it.
+        send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    # Yesterday's check (a Friday afternoon) does not count for Monday morning.
+    mailbox_check_record(
+        user=world.hc_nurse.user,
+        mailbox=world.gripen_fbl,
+        routine=monitored,
+        now=local(2026, 12, 4, 16, 0),
+    )
+    assert sweep_at(local(2026, 12, 7, 10, 0, 30)) == {"missed": 0, "notices": 0}
+    counts = sweep_at(local(2026, 12, 7, 10, 1))
+    assert counts["missed"] == 1
+    assert alarmed_users(world.gripen_fbl) == {world.hc_nurse.user.pk, gripen_superuser.user.pk}
+    for item in OutboxItem.objects.filter(kind=NotificationKind.CHECK_MISSED):
+        assert item.key.startswith(f"check-{world.gripen_fbl.pk}-2026-12-07-1000:")
+        assert item.mailbox_name == world.gripen_fbl.name
+        assert item.detail == "10:00"
+        assert item.category_name == ""
+        assert item.url == inbox_url(world.gripen_fbl)
+        assert PATIENTS[0] not in f"{item.key}{item.mailbox_name}{item.detail}{item.url}"
+    assert (
+        counts["notices"] == OutboxItem.objects.filter(kind=NotificationKind.CHECK_MISSED).count()
+    )
+    missed = MissedCheck.objects.get()
+    assert (missed.day, missed.check_time) == (date(2026, 12, 7), time(10))
+
+
+def test_without_monitors_everyone_with_access_is_alarmed(world, monitored, gripen_superuser):
+    monitored.monitors.clear()
+    sweep_at(local(2026, 12, 7, 10, 1))
+    assert alarmed_users(world.gripen_fbl) == {world.hc_nurse.user.pk, gripen_superuser.user.pk}
+
+
+def test_a_check_at_09_50_keeps_10_00_quiet_but_not_15_00(world, monitored):
+    with time_machine.travel(local(2026, 12, 7, 9, 50), tick=False):
+        open_inbox(world.hc_nurse)
+    assert sweep_at(local(2026, 12, 7, 10, 1))["missed"] == 0
+    assert sweep_at(local(2026, 12, 7, 14, 59))["missed"] == 0
+    assert sweep_at(local(2026, 12, 7, 15, 1))["missed"] == 1
+    assert list(MissedCheck.objects.values_list("check_time", flat=True)) == [time(15)]
+
+
+def test_a_check_within_the_check_times_minute_counts(world, monitored):
+    with time_machine.travel(local(2026, 12, 7, 10, 0, 59), tick=False):
+        open_inbox(world.hc_nurse)
+    assert sweep_at(local(2026, 12, 7, 10, 1))["missed"] == 0
+    with time_machine.travel(local(2026, 12, 7, 15, 1), tick=False):
+        open_inbox(world.hc_nurse)  # too late for 15:00
+    assert sweep_at(local(2026, 12, 7, 15, 2))["missed"] == 1
+
+
+def test_sweeping_again_alarms_each_check_time_once(world, monitored):
+    sweep_at(local(2026, 12, 7, 10, 1))
+    rows = OutboxItem.objects.count()
+    assert rows > 0
+    assert sweep_at(local(2026, 12, 7, 10, 2)) == {"missed": 0, "notices": 0}
+    assert sweep_at(local(2026, 12, 7, 12, 0)) == {"missed": 0, "notices": 0}
+    assert OutboxItem.objects.count() == rows
+    assert sweep_at(local(2026, 12, 7, 15, 1))["missed"] == 1
+    assert MissedCheck.objects.count() == 2
+
+
+def test_a_sweep_with_nothing_new_reads_only_today(world, monitored):
+    for day in range(1, 5):  # checks on the days before
+        mailbox_check_record(
+            user=world.hc_nurse.user,
+            mailbox=world.gripen_fbl,
+            routine=monitored,
+            now=local(2026, 12, day, 9, 0),
+        )
+    with time_machine.travel(local(2026, 12, 7, 9, 30), tick=False):
+        open_inbox(world.hc_nurse)
+    # The routines, today's checks, today's alarms.
+    with time_machine.travel(local(2026, 12, 7, 10, 1), tick=False), assert_num_queries(3):
+        assert mailbox_checks_sweep() == {"missed": 0, "notices": 0}
+
+
+@pytest.mark.parametrize(
+    ("day", "alarms"),
+    [
+        (date(2026, 12, 23), 2),  # an ordinary Wednesday
+        (date(2026, 12, 5), 0),  # a Saturday
+        (date(2026, 12, 6), 0),  # a Sunday
+        (date(2026, 12, 24), 0),  # Christmas Eve, a Thursday
+        (date(2027, 6, 25), 0),  # Midsummer Eve, a Friday
+        (date(2026, 12, 31), 0),  # New Year's Eve
+        (date(2027, 5, 6), 0),  # Ascension Day
+        (date(2026, 12, 28), 0),  # the routine's own closed day, a Monday
+    ],
+)
+def test_weekends_holidays_and_closed_days_are_quiet(world, monitored, day, alarms):
+    counts = sweep_at(local(day.year, day.month, day.day, 16, 0))
+    assert counts["missed"] == alarms
+    assert MissedCheck.objects.count() == alarms
+
+
+def test_a_closed_mailbox_is_not_alarmed(world, monitored):
+    world.gripen_fbl.closed_at = local(2026, 12, 1, 12, 0)
+    world.gripen_fbl.save(update_fields=["closed_at"])
+    assert sweep_at(local(2026, 12, 7, 16, 0))["missed"] == 0
+
+
+# Clock changes: check times are Stockholm wall-clock times all year
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # Thursday before and Tuesday after the spring change of 2027-03-28 (the Friday is Good
+        # Friday, the Monday Easter Monday): 10:01 is 09:01 UTC in winter, 08:01 UTC in summer.
+        (datetime(2027, 3, 25, 9, 0, 30, tzinfo=UTC), datetime(2027, 3, 25, 9, 1, tzinfo=UTC)),
+        (datetime(2027, 3, 30, 8, 0, 30, tzinfo=UTC), datetime(2027, 3, 30, 8, 1, tzinfo=UTC)),
+        # Friday before and Monday after the autumn change of 2026-10-25.
+        (datetime(2026, 10, 23, 8, 0, 30, tzinfo=UTC), datetime(2026, 10, 23, 8, 1, tzinfo=UTC)),
+        (datetime(2026, 10, 26, 9, 0, 30, tzinfo=UTC), datetime(2026, 10, 26, 9, 1, tzinfo=UTC)),
+    ],
+)
+def test_the_alarm_comes_at_10_01_local_time_on_both_sides_of_a_clock_change(
+    world, monitored, before, after
+):
+    assert sweep_at(before)["missed"] == 0
+    assert sweep_at(after)["missed"] == 1
+    assert MissedCheck.objects.get().check_time == time(10)
+
+
+def test_the_days_of_the_clock_changes_are_sundays_and_quiet(world, monitored):
+    assert sweep_at(local(2027, 3, 28, 16, 0))["missed"] == 0
+    assert sweep_at(local(2026, 10, 25, 16, 0))["missed"] == 0
+
+
+def test_check_periods_follow_the_wall_clock_over_a_clock_change(monitored):
+    spring = monitored.check_periods(date(2027, 3, 28))
+    # Midnight is still winter time; 10:01 is summer time: a first period of 9 hours 1 minute.
+    assert spring[0].starts == datetime(2027, 3, 27, 23, 0, tzinfo=UTC)
+    assert spring[0].due == datetime(2027, 3, 28, 8, 1, tzinfo=UTC)
+    autumn = monitored.check_periods(date(2026, 10, 25))
+    assert autumn[0].starts == datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+    assert autumn[0].due == datetime(2026, 10, 25, 9, 1, tzinfo=UTC)
+    assert autumn[1].due == datetime(2026, 10, 25, 14, 1, tzinfo=UTC)
+
+
+def test_the_day_starts_at_local_midnight_after_the_autumn_change(world, monitored):
+    # 22:30 UTC on the Sunday is 23:30 Sunday in Stockholm: it does not count for Monday.
+    mailbox_check_record(
+        user=world.hc_nurse.user,
+        mailbox=world.gripen_fbl,
+        routine=monitored,
+        now=datetime(2026, 10, 25, 22, 30, tzinfo=UTC),
+    )
+    assert sweep_at(local(2026, 10, 26, 10, 1))["missed"] == 1
+    MissedCheck.objects.all().delete()
+    OutboxItem.objects.all().delete()
+    # 23:30 UTC is 00:30 Monday in Stockholm: it does.
+    mailbox_check_record(
+        user=world.hc_nurse.user,
+        mailbox=world.gripen_fbl,
+        routine=monitored,
+        now=datetime(2026, 10, 25, 23, 30, tzinfo=UTC),
+    )
+    assert sweep_at(local(2026, 10, 26, 10, 1))["missed"] == 0
 
 
 # The routine form
