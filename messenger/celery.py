@@ -23,6 +23,12 @@ app.conf.beat_schedule = {
     },
     # Deliver the notifications and e-mails waiting in the outbox; retry the failed ones.
     "outbox": {"task": "messenger.tasks.run_job", "args": ("outbox",), "schedule": EVERY_MINUTE},
+    # R5: alarm the monitors and superusers of a mailbox whose check time passed unchecked.
+    "mailbox_checks": {
+        "task": "messenger.tasks.run_job",
+        "args": ("mailbox_checks",),
+        "schedule": EVERY_MINUTE,
+    },
     # Say in the log that beat and the workers are alive, so an operator sees a stuck queue.
     "heartbeat": {"task": "messenger.tasks.heartbeat", "schedule": 60.0},
     # R16: every night at 02:30, remove threads whose last message is more than a year old.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from mailboxes.notifications import outbox_send
+from mailboxes.services import mailbox_checks_sweep
 from messenger.models import JobStatus
 from messenger.services import deadlines_sweep, threads_purge
 
@@ -32,6 +33,7 @@ JOBS: dict[str, Job] = {
     for job in [
         Job("deadlines", "varje minut", lambda: deadlines_sweep()),
         Job("outbox", "varje minut", lambda: outbox_send()),
+        Job("mailbox_checks", "varje minut", lambda: mailbox_checks_sweep()),
         Job("purge", "varje natt 02:30", lambda: threads_purge()),
     ]
 }

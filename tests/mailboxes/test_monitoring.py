@@ -22,6 +22,7 @@ from mailboxes.models import (
 )
 from mailboxes.selectors import may_edit_routine
 from mailboxes.services import mailbox_check_record, mailbox_checks_sweep, routine_update
+from messenger.jobs import job_run
 from tests.conftest import Persona
 from tests.factories import AccessGrantFactory, EmploymentFactory
 from tests.helpers import assert_num_queries, send
@@ -251,6 +252,17 @@ def test_weekends_holidays_and_closed_days_are_quiet(world, monitored, day, alar
     counts = sweep_at(local(day.year, day.month, day.day, 16, 0))
     assert counts["missed"] == alarms
     assert MissedCheck.objects.count() == alarms
+
+
+def test_beat_runs_the_sweep_every_minute_as_the_mailbox_checks_job(world, monitored):
+    from messenger.celery import app
+
+    assert app.conf.beat_schedule["mailbox_checks"]["args"] == ("mailbox_checks",)
+    with time_machine.travel(local(2026, 12, 7, 10, 1), tick=False):
+        status = job_run("mailbox_checks")
+    assert status.last_ok
+    assert status.last_summary == "missed=1 notices=4"  # Bo and Siv, in the app and by e-mail
+    assert MissedCheck.objects.count() == 1
 
 
 def test_a_closed_mailbox_is_not_alarmed(world, monitored):
