@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, User
-from mailboxes.models import AddressList, Mailbox, OutboxItem
+from mailboxes.models import AddressList, Mailbox, MonitoringRoutine, OutboxItem
 from messenger.demo import TEST_PATIENTS
 from messenger.models import Question, Thread
 from messenger.patients import normalise_patient_id
@@ -92,3 +92,13 @@ def test_the_demo_has_an_overdue_question_that_alerts_david(seeded):
     assert overdue.thread.is_overdue()
     assert deadlines_sweep()["alerts"] == 1
     assert OutboxItem.objects.filter(user__username="david", kind="overdue").exists()
+
+
+def test_anna_and_bo_monitor_their_units_mailboxes(seeded):
+    monitored = {
+        (user.username, routine.mailbox.name)
+        for routine in MonitoringRoutine.objects.prefetch_related("monitors")
+        for user in routine.monitors.all()
+    }
+    assert ("anna", "Karlstads kommun Hälso- och sjukvård (FBL)") in monitored
+    assert any(name == "bo" and "Gripen" in box for name, box in monitored)

@@ -8,7 +8,13 @@ from django.db.models import F
 
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import AgreementAcceptance, Employment, Organisation, Role, User
-from mailboxes.models import AccessGrant, AddressList, AddressListEntry, Mailbox
+from mailboxes.models import (
+    AccessGrant,
+    AddressList,
+    AddressListEntry,
+    Mailbox,
+    MonitoringRoutine,
+)
 from messenger import demo
 from messenger.categories import ensure_categories
 from messenger.models import Category, Delivery, Message, Question, Thread
@@ -51,7 +57,24 @@ class Command(BaseCommand):
         ensure_categories(Category)
         organisations = self.seed_organisations()
         users = self.seed_users(organisations)
+        self.seed_routines(users)
         return self.seed_threads(users)
+
+    def seed_routines(self, users: dict[str, User]) -> None:
+        """R5, R24: Anna watches Karlstad's mailbox and Bo Gripen's, at the default 10:00 and
+        15:00 on working days; a check time passed with nobody opening the inbox alarms them."""
+        for username, mailbox_name in (
+            ("anna", demo.municipality_mailbox_name(KARLSTAD)),
+            ("bo", demo.health_centre_mailbox_name("Gripen")),
+        ):
+            routine, _ = MonitoringRoutine.objects.get_or_create(
+                mailbox=Mailbox.objects.get(name=mailbox_name),
+                defaults={
+                    "holiday_cover": "Vikarierande sjuksköterska enligt semesterschemat",
+                    "emptied_by": "Bevakaren, första vardagen varje månad",
+                },
+            )
+            routine.monitors.add(users[username])
 
     def seed_organisations(self) -> dict[str, Organisation]:
         organisations: dict[str, Organisation] = {}
