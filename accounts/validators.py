@@ -17,9 +17,14 @@ def no_markup(value: str) -> None:
         )
 
 
+def looks_like_patient_number(value: str) -> bool:
+    """Whether the text holds something written like a personnummer or samordningsnummer."""
+    return _PATIENT_NUMBER.search(value or "") is not None
+
+
 def no_patient_number(value: str) -> None:
     """Subjects show in lists and titles, where the patient is masked: no personnummer there."""
-    if _PATIENT_NUMBER.search(value or ""):
+    if looks_like_patient_number(value):
         raise ValidationError(
             _("Skriv inte personnummer i ämnet. Patienten anges i patientfältet."),
             code="patient_number",

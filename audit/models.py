@@ -26,6 +26,8 @@ class AccessLog(models.Model):
         SWITCH_ORGANISATION = "switch_organisation", _("Bytte organisation")
         ADMIN = "admin", _("Administration")
         FOLLOW_UP = "follow_up", _("Följde upp per telefon")
+        LEGAL_HOLD = "legal_hold", _("Satte ärende i bevarande")
+        LEGAL_HOLD_RELEASE = "legal_hold_release", _("Hävde bevarande av ärende")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)

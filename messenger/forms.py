@@ -293,3 +293,25 @@ class CategoryEditForm(CategoryForm):
     )
 
     field_order = ["name", "place", "requires_action", "reply_window_hours"]
+
+
+class LegalHoldForm(forms.Form):
+    thread_number = forms.IntegerField(
+        label=_("Ärendenummer"),
+        min_value=1,
+        max_value=2**63 - 1,
+        error_messages={
+            "required": _("Ange ärendets nummer."),
+            "invalid": _("Ärendenumret är ett heltal, till exempel 1234."),
+            "min_value": _("Ärendenumret är ett heltal, till exempel 1234."),
+            "max_value": _("Det finns inget ärende med det numret."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Skäl"),
+        help_text=_("Till exempel ett tillsynsärende eller en begäran om utlämnande."),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[no_markup],
+        error_messages={"required": _("Ange skälet till att ärendet ska bevaras.")},
+    )

@@ -95,6 +95,9 @@ class ThreadQuerySet(models.QuerySet["Thread"]):
             followed_up_at__isnull=True,
         ).order_by("reply_due_at", "pk")
 
+    def on_legal_hold(self) -> "ThreadQuerySet":
+        return self.filter(legal_hold_at__isnull=False)
+
 
 class Thread(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
@@ -117,6 +120,14 @@ class Thread(models.Model):
     )
     # Subject and every message body, kept up to date by the services, for Swedish full-text search.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Legal hold: a system administrator keeps the thread from the purge until released. On the
+    # thread, not in a model of its own: one hold at a time, read by the purge without a join;
+    # each hold and release is in the access log and the thread's history.
+    legal_hold_at = models.DateTimeField(_("i bevarande sedan"), null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_reason = models.CharField(_("skäl till bevarande"), max_length=300, blank=True)
 
     objects = ThreadQuerySet.as_manager()
 
@@ -133,6 +144,11 @@ class Thread(models.Model):
                     followed_up_at__isnull=True,
                 ),
                 name="thread_waiting_idx",
+            ),
+            models.Index(
+                fields=["legal_hold_at"],
+                condition=Q(legal_hold_at__isnull=False),
+                name="thread_legal_hold_idx",
             ),
         ]
         verbose_name = _("ärende")
@@ -167,6 +183,9 @@ class Thread(models.Model):
 
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
+
+    def is_on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
     def is_receiving_side(self, mailbox_id: int) -> bool:
         """Whether a reply from this mailbox answers the thread (R9).
@@ -448,12 +467,14 @@ class JournalLinkRecipient(models.Model):
 
 
 class ThreadEvent(models.Model):
-    """The thread's history beside its messages: forwards and journal links."""
+    """The thread's history beside its messages: forwards, journal links, follow-ups and holds."""
 
     class Kind(models.TextChoices):
         FORWARDED = "forwarded", _("Vidarebefordrat")
         LINK_ATTACHED = "link_attached", _("Journallänk bifogad")
         FOLLOWED_UP = "followed_up", _("Följt upp per telefon")
+        LEGAL_HOLD = "legal_hold", _("Satt i bevarande")
+        LEGAL_HOLD_RELEASED = "legal_hold_released", _("Bevarande hävt")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

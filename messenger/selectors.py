@@ -303,3 +303,25 @@ def forward_candidates(organisation: Organisation, actor: User) -> QuerySet[User
         .order_by("first_name", "last_name")
         .distinct()
     )
+
+
+def threads_on_legal_hold() -> QuerySet[Thread]:
+    """The system administrators' list of held threads: number, mailboxes, since, by whom, why.
+
+    Neither the patient nor the subject is even loaded: the page shows no patient data, so its
+    reads are not in the access log.
+    """
+    return (
+        Thread.objects.on_legal_hold()
+        .select_related("sender_mailbox", "recipient_mailbox", "legal_hold_by")
+        .only(
+            "legal_hold_at",
+            "legal_hold_reason",
+            "sender_mailbox__name",
+            "recipient_mailbox__name",
+            "legal_hold_by__username",
+            "legal_hold_by__first_name",
+            "legal_hold_by__last_name",
+        )
+        .order_by("-legal_hold_at", "-pk")
+    )

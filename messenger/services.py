@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Employment, User
+from accounts.validators import looks_like_patient_number
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import Mailbox, NotificationKind
@@ -917,8 +918,8 @@ def threads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
 
     A whole thread goes once its last message has aged: an old question is not torn from a
     recent answer. Each batch is its own transaction that claims its rows with SKIP LOCKED, so
-    two runs never fight over a row. Access-log rows stay (HSLF-FS 2016:40), the thread's
-    number and patient in them, readable without the thread.
+    two runs never fight over a row. A thread on legal hold stays. Access-log rows stay
+    (HSLF-FS 2016:40), the thread's number and patient in them, readable without the thread.
     """
     cutoff = (now or timezone.now()) - PURGE_AFTER
     total = 0
@@ -926,7 +927,7 @@ def threads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
         with transaction.atomic():
             ids = list(
                 Thread.objects.select_for_update(skip_locked=True)
-                .filter(last_message_at__lt=cutoff)
+                .filter(last_message_at__lt=cutoff, legal_hold_at__isnull=True)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
@@ -938,3 +939,81 @@ def threads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
                 detail=f"{len(ids)} ärenden med senaste meddelande före {cutoff:%Y-%m-%d}",
             )
             total += len(ids)
+
+
+def _thread_for_hold(actor: User, thread_id: int) -> Thread:
+    if not actor.is_superuser:
+        raise ValidationError(_("Bara systemförvaltare får sätta ärenden i bevarande."))
+    # Locked: the purge skips a locked thread, and sees the hold once this commits.
+    thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+    if thread is None:
+        raise ValidationError(
+            {
+                "thread_number": _("Det finns inget ärende med nummer %(number)s.")
+                % {"number": thread_id}
+            }
+        )
+    return thread
+
+
+@transaction.atomic
+def thread_legal_hold(*, actor: User, thread_id: int, reason: str) -> Thread:
+    """Put a thread on legal hold: the purge leaves all of it alone until it is released (R16).
+
+    For a system administrator, who finds the thread by its number without a grant to its
+    mailboxes and sees neither its patient nor its subject. The reason goes into the access log
+    and the thread's history, so it may not hold a personnummer.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Ange skälet till att ärendet ska bevaras.")})
+    if looks_like_patient_number(reason):
+        raise ValidationError(
+            {"reason": _("Skriv inte personnummer i skälet. Det syns i loggen och historiken.")}
+        )
+    thread = _thread_for_hold(actor, thread_id)
+    if thread.is_on_legal_hold():
+        raise ValidationError(
+            {"thread_number": _("Ärende %(number)s är redan i bevarande.") % {"number": thread.pk}}
+        )
+    now = timezone.now()
+    thread.legal_hold_at, thread.legal_hold_by, thread.legal_hold_reason = now, actor, reason
+    thread.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
+    ThreadEvent.objects.create(
+        thread=thread,
+        kind=ThreadEvent.Kind.LEGAL_HOLD,
+        at=now,
+        actor_name=actor.display_name(),
+        comment=reason,
+    )
+    access_log(
+        action=AccessLog.Action.LEGAL_HOLD,
+        user=actor,
+        thread_id=thread.pk,
+        detail=f"Skäl: {reason}",
+    )
+    return thread
+
+
+@transaction.atomic
+def thread_legal_release(*, actor: User, thread_id: int) -> Thread:
+    """Release a legal hold: from the next night on, the purge takes the thread's old messages."""
+    thread = _thread_for_hold(actor, thread_id)
+    held_since = thread.legal_hold_at
+    if held_since is None:
+        raise ValidationError(_("Ärende %(number)s är inte i bevarande.") % {"number": thread.pk})
+    thread.legal_hold_at, thread.legal_hold_by, thread.legal_hold_reason = None, None, ""
+    thread.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
+    ThreadEvent.objects.create(
+        thread=thread,
+        kind=ThreadEvent.Kind.LEGAL_HOLD_RELEASED,
+        at=timezone.now(),
+        actor_name=actor.display_name(),
+    )
+    access_log(
+        action=AccessLog.Action.LEGAL_HOLD_RELEASE,
+        user=actor,
+        thread_id=thread.pk,
+        detail=f"I bevarande sedan {timezone.localtime(held_since):%Y-%m-%d %H:%M}",
+    )
+    return thread

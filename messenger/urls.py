@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from messenger.views import categories, compose, home, mailbox, operations, thread
+from messenger.views import categories, compose, home, legal_hold, mailbox, operations, thread
 
 thread_patterns: list[URLPattern | URLResolver] = [
     path("", thread.thread, name="thread"),
@@ -31,6 +31,13 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("forvaltning/kategorier/", categories.category_list, name="admin_categories"),
     path("forvaltning/kategorier/ny/", categories.category_new, name="admin_category_new"),
     path("forvaltning/kategorier/<int:pk>/", categories.category_edit, name="admin_category"),
+    # Legal hold (R16), for system administrators: a thread found by its number alone.
+    path("forvaltning/bevarande/", legal_hold.holds, name="legal_holds"),
+    path(
+        "forvaltning/bevarande/<int:thread_pk>/hav/",
+        legal_hold.release,
+        name="legal_hold_release",
+    ),
 ]
 
 urlpatterns = [

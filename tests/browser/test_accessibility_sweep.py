@@ -74,6 +74,7 @@ def pages_for_admin() -> list[str]:
         reverse("messenger:admin_categories"),
         reverse("messenger:admin_category_new"),
         reverse("messenger:admin_category", args=[category.pk]),
+        reverse("messenger:legal_holds"),
     ]
 
 

@@ -41,6 +41,15 @@ def test_it_removes_threads_idle_for_a_year_and_keeps_the_rest(world, categories
     assert AccessLog.objects.filter(action=AccessLog.Action.PURGE).count() == 1
 
 
+def test_a_thread_on_legal_hold_is_not_purged(world, categories, sysadmin):
+    from messenger.services import thread_legal_hold
+
+    held = send_at(timezone.now() - timedelta(days=400), world, categories, PATIENTS[0])
+    thread_legal_hold(actor=sysadmin.user, thread_id=held.pk, reason="IVO-ärende")
+    assert threads_purge() == 0
+    assert Message.objects.filter(thread=held).exists()
+
+
 def test_it_works_in_batches_and_is_safe_to_run_again(world, categories):
     now = timezone.now()
     for patient in PATIENTS[:5]:
