@@ -19,7 +19,7 @@ class AccessLog(models.Model):
         FORWARD = "forward", _("Vidarebefordrade")
         LINK = "link", _("Bifogade journallänk")
         EMPTY_TRASH = "empty_trash", _("Tömde papperskorgen")
-        PURGE = "purge", _("Gallrade ärenden äldre än ett år")
+        PURGE = "purge", _("Gallrade meddelanden äldre än ett år")
         LOGIN = "login", _("Loggade in")
         LOGIN_FAILED = "login_failed", _("Misslyckad inloggning")
         LOGOUT = "logout", _("Loggade ut")

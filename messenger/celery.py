@@ -31,9 +31,11 @@ app.conf.beat_schedule = {
     },
     # Say in the log that beat and the workers are alive, so an operator sees a stuck queue.
     "heartbeat": {"task": "messenger.tasks.heartbeat", "schedule": 60.0},
-    # R16: every night at 02:30, remove threads whose last message is more than a year old.
-    "purge-old-threads": {
-        "task": "messenger.tasks.purge_old_threads",
+    # R16: every night at 02:30, remove messages more than a year old, also from threads still
+    # in use, and each thread left without a message. Threads on legal hold are left alone.
+    "purge": {
+        "task": "messenger.tasks.run_job",
+        "args": ("purge",),
         "schedule": crontab(hour=2, minute=30),
     },
 }

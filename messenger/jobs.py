@@ -7,7 +7,7 @@ operators' page.
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from mailboxes.notifications import outbox_send
 from mailboxes.services import mailbox_checks_sweep
 from messenger.models import JobStatus
-from messenger.services import deadlines_sweep, threads_purge
+from messenger.services import deadlines_sweep, messages_purge
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ JOBS: dict[str, Job] = {
         Job("deadlines", "varje minut", lambda: deadlines_sweep()),
         Job("outbox", "varje minut", lambda: outbox_send()),
         Job("mailbox_checks", "varje minut", lambda: mailbox_checks_sweep()),
-        Job("purge", "varje natt 02:30", lambda: threads_purge()),
+        Job("purge", "varje natt 02:30", lambda: asdict(messages_purge())),
     ]
 }
 

@@ -1,6 +1,7 @@
 """Every write of the messaging core: one transaction each, with its access-log row inside it."""
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -36,7 +37,12 @@ T = TypeVar("T")
 
 
 def _refresh_search_vector(thread_id: int) -> None:
-    # Subject weighs more than the bodies; both in PostgreSQL's Swedish configuration.
+    _refresh_search_vectors([thread_id])
+
+
+def _refresh_search_vectors(thread_ids: list[int]) -> None:
+    # One statement for any number of threads. Subject weighs more than the bodies; both in
+    # PostgreSQL's Swedish configuration.
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -45,9 +51,9 @@ def _refresh_search_vector(thread_id: int) -> None:
                 setweight(to_tsvector('swedish', coalesce(
                     (SELECT string_agg(m.body, ' ') FROM messenger_message m
                      WHERE m.thread_id = t.id), '')), 'B')
-            WHERE t.id = %s
+            WHERE t.id = ANY(%s)
             """,
-            [thread_id],
+            [thread_ids],
         )
 
 
@@ -911,34 +917,91 @@ def category_update(
 
 
 PURGE_AFTER = timedelta(days=365)  # R16: messages older than one year are removed
+# What a purge summary row lists of the threads it touched: the detail field holds 500 characters.
+_PURGE_DETAIL_MAX = 500
 
 
-def threads_purge(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Delete threads whose newest message is more than a year old (R16), in batches.
+@dataclass(frozen=True)
+class Purged:
+    """What a purge removed: messages, and the threads that had none left."""
 
-    A whole thread goes once its last message has aged: an old question is not torn from a
-    recent answer. Each batch is its own transaction that claims its rows with SKIP LOCKED, so
-    two runs never fight over a row. A thread on legal hold stays. Access-log rows stay
-    (HSLF-FS 2016:40), the thread's number and patient in them, readable without the thread.
+    messages: int = 0
+    threads: int = 0
+
+    def __add__(self, other: "Purged") -> "Purged":
+        return Purged(self.messages + other.messages, self.threads + other.threads)
+
+
+def _thread_numbers(label: str, ids: list[int], room: int) -> str:
+    """`label: 1, 2, 3` within `room` characters; the first numbers and "…" when all won't fit."""
+    text = f"{label}: " + ", ".join(map(str, ids))
+    if len(text) <= room:
+        return text
+    cut = text[: max(room - 3, 0)]
+    if "," not in cut:
+        return f"{label}: …"
+    return cut[: cut.rfind(",")] + ", …"
+
+
+def messages_purge(*, now: datetime | None = None, batch_size: int = 500) -> Purged:
+    """Delete messages sent more than a year ago (R16), and each thread left without one.
+
+    Per message, not per thread: an active thread loses its year-old messages while the recent
+    ones stay. A batch claims up to `batch_size` threads holding such messages with SKIP LOCKED,
+    in its own transaction, so two runs never fight over a thread, and a reply being written
+    (it locks the thread too) is left for the next batch or night rather than waited for.
+    A thread on legal hold is not touched at all.
+
+    What goes with the messages: the history older than a year, that is the events (forwards,
+    journal links attached, follow-ups by phone with their notes, holds) and the questions'
+    reply clocks asked before the cutoff, whose messages are gone. What stays: journal links
+    with their ledger (R11: who a link was sent to) and the deliveries, until the thread itself
+    goes. A thread that survives gets its search vector rebuilt from the messages left, so a
+    purged text is no longer found by search.
+    Each batch writes one access-log summary row: counts and thread numbers, never a patient,
+    a subject or a text. Access-log rows of the threads stay (HSLF-FS 2016:40), the thread's
+    number and patient in them, readable without the thread.
     """
     cutoff = (now or timezone.now()) - PURGE_AFTER
-    total = 0
+    day = f"{timezone.localtime(cutoff):%Y-%m-%d}"
+    total = Purged()
     while True:
         with transaction.atomic():
             ids = list(
                 Thread.objects.select_for_update(skip_locked=True)
-                .filter(last_message_at__lt=cutoff, legal_hold_at__isnull=True)
+                .purgeable(cutoff)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
             if not ids:
                 return total
-            Thread.objects.filter(pk__in=ids).delete()
+            _count, per_model = Message.objects.filter(
+                thread_id__in=ids, sent_at__lt=cutoff
+            ).delete()
+            emptied = list(
+                Thread.objects.filter(pk__in=ids)
+                .exclude(pk__in=Message.objects.filter(thread_id__in=ids).values("thread_id"))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            Thread.objects.filter(pk__in=emptied).delete()
+            kept = sorted(set(ids) - set(emptied))
+            ThreadEvent.objects.filter(thread_id__in=kept, at__lt=cutoff).delete()
+            Question.objects.filter(thread_id__in=kept, asked_at__lt=cutoff).delete()
+            if kept:
+                _refresh_search_vectors(kept)
+            batch = Purged(messages=per_model.get(Message._meta.label, 0), threads=len(emptied))
+            summary = (
+                f"{batch.messages} meddelanden skickade före {day} borttagna ur {len(ids)} "
+                f"ärenden, {batch.threads} av dem borttagna helt. "
+            )
+            lists = [(label, pks) for label, pks in (("Borttagna", emptied), ("Kvar", kept)) if pks]
+            share = (_PURGE_DETAIL_MAX - len(summary)) // len(lists) - 2
             access_log(
                 action=AccessLog.Action.PURGE,
-                detail=f"{len(ids)} ärenden med senaste meddelande före {cutoff:%Y-%m-%d}",
+                detail=summary + "; ".join(_thread_numbers(*pair, share) for pair in lists),
             )
-            total += len(ids)
+            total += batch
 
 
 def _thread_for_hold(actor: User, thread_id: int) -> Thread:

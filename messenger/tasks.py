@@ -4,7 +4,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from messenger import jobs
-from messenger.services import threads_purge
 
 logger = logging.getLogger(__name__)
 
@@ -15,14 +14,6 @@ def heartbeat() -> str:
     stamp = timezone.now().isoformat(timespec="seconds")
     logger.info("heartbeat %s", stamp)
     return stamp
-
-
-@shared_task(acks_late=True)
-def purge_old_threads() -> int:
-    """R16: remove threads whose last message is more than a year old. Safe to run twice."""
-    purged = threads_purge()
-    logger.info("purged %d threads older than one year", purged)
-    return purged
 
 
 @shared_task(acks_late=True)
