@@ -40,8 +40,9 @@ format: $(STAMP) ## Let ruff fix what it can and format the code
 bench: $(STAMP) ## Run the benchmarks in bench/
 	$(BIN)/python bench/run.py
 
-bench-jobs: $(STAMP) ## Time the background jobs at 200,000 threads (bench/deadlines.py)
+bench-jobs: $(STAMP) ## Time the background jobs at 200,000 threads (bench/deadlines.py, purge.py)
 	$(BIN)/python bench/deadlines.py
+	$(BIN)/python bench/purge.py
 
 lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/python -m pip install --quiet pip-tools
