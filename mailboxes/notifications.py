@@ -21,7 +21,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
-from mailboxes.models import EmailSetting, Mailbox, NotificationKind, OutboxItem
+from mailboxes.models import (
+    EmailSetting,
+    Mailbox,
+    MailboxCheck,
+    MissedCheck,
+    NotificationKind,
+    OutboxItem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +259,20 @@ def outbox_retry(*, item_ids: Iterable[int]) -> int:
         .filter(pk__in=list(item_ids))
         .update(failed_at=None, attempts=0, due_at=timezone.now(), last_error="")
     )
+
+
+NOTICES_KEPT = timedelta(days=365)
+OUTBOX_KEPT = timedelta(days=30)
+
+
+def notices_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """The nightly tidy-up of what notices leave behind: delivered outbox rows after a month,
+    read notifications, mailbox checks and alarmed missed checks after a year. Undelivered and
+    given-up outbox rows stay until an administrator has seen them. Safe to run again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        outbox, _ = OutboxItem.objects.filter(sent_at__lt=now - OUTBOX_KEPT).delete()
+        notices, _ = Notification.objects.filter(read_at__lt=now - NOTICES_KEPT).delete()
+        checks, _ = MailboxCheck.objects.filter(at__lt=now - NOTICES_KEPT).delete()
+        missed, _ = MissedCheck.objects.filter(alarmed_at__lt=now - NOTICES_KEPT).delete()
+    return {"outbox": outbox, "notices": notices, "checks": checks, "missed_checks": missed}

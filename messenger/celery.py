@@ -38,4 +38,11 @@ app.conf.beat_schedule = {
         "args": ("purge",),
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every night at 02:45, remove delivered outbox rows after a month, and read notifications
+    # and mailbox checks after a year.
+    "prune_notices": {
+        "task": "messenger.tasks.run_job",
+        "args": ("prune_notices",),
+        "schedule": crontab(hour=2, minute=45),
+    },
 }

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from mailboxes.notifications import outbox_send
+from mailboxes.notifications import notices_prune, outbox_send
 from mailboxes.services import mailbox_checks_sweep
 from messenger.models import JobStatus
 from messenger.services import deadlines_sweep, messages_purge
@@ -35,6 +35,7 @@ JOBS: dict[str, Job] = {
         Job("outbox", "varje minut", lambda: outbox_send()),
         Job("mailbox_checks", "varje minut", lambda: mailbox_checks_sweep()),
         Job("purge", "varje natt 02:30", lambda: asdict(messages_purge())),
+        Job("prune_notices", "varje natt 02:45", lambda: notices_prune()),
     ]
 }
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from mailboxes.models import EmailSetting, NotificationKind, OutboxItem
-from mailboxes.notifications import notify, outbox_retry, outbox_send
+from mailboxes.notifications import notices_prune, notify, outbox_retry, outbox_send
 from messenger.services import message_forward
 from tests.helpers import at_once, delivery_of, send
 from tests.testdata import PATIENT
@@ -179,3 +179,24 @@ def test_two_outbox_runs_at_once_deliver_each_row_once(world):
     assert len(mail.outbox) == 20
     assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 20
     connection.close()
+
+
+def test_the_nightly_prune_keeps_what_is_new_or_undelivered(world):
+    now = timezone.now()
+    old, recent = now - timedelta(days=400), now - timedelta(days=2)
+    notify(
+        event="reminder-1",
+        kind=NotificationKind.REMINDER,
+        users=[world.nurse.user],
+        mailbox=world.karlstad_fbl,
+        url="/",
+    )
+    OutboxItem.objects.filter(channel="app").update(sent_at=old)  # delivered long ago
+    OutboxItem.objects.filter(channel="email").update(failed_at=old)  # given up: stays
+    Notification.objects.create(user=world.nurse.user, text="gammal", read_at=old)
+    Notification.objects.create(user=world.nurse.user, text="oläst", created_at=old)
+    Notification.objects.create(user=world.nurse.user, text="ny", read_at=recent)
+    assert notices_prune(now=now) == {"outbox": 1, "notices": 1, "checks": 0, "missed_checks": 0}
+    assert list(OutboxItem.objects.values_list("channel", flat=True)) == ["email"]
+    assert set(Notification.objects.values_list("text", flat=True)) == {"oläst", "ny"}
+    assert notices_prune(now=now)["notices"] == 0
