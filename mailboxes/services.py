@@ -727,7 +727,8 @@ def mailbox_check_record(
 def mailbox_checks_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """The check job (every minute): alarm for each check time passed today unchecked (R5).
 
-    For every open functional mailbox with a routine, on the routine's working days (no
+    For every open functional mailbox (without a routine of its own: the default one), on the
+    routine's working days (no
     weekend, Swedish public holiday or eve, nor the routine's own closed days): a check time
     HH:MM is missed when its minute is over (from HH:MM+1, Stockholm time) and nobody with
     access opened the inbox since the previous check time's minute ended, or since midnight
@@ -742,11 +743,11 @@ def mailbox_checks_sweep(*, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     counts = {"missed": 0, "notices": 0}
-    routines = list(
-        MonitoringRoutine.objects.filter(
-            mailbox__kind=Mailbox.Kind.FUNCTIONAL, mailbox__closed_at__isnull=True
-        ).select_related("mailbox__organisation")
-    )
+    # A mailbox nobody wrote a routine for is still watched, at the default check times.
+    mailboxes = Mailbox.objects.functional().active().select_related("organisation", "routine")
+    routines = [
+        getattr(box, "routine", None) or MonitoringRoutine(mailbox=box) for box in mailboxes
+    ]
     routines = [routine for routine in routines if routine.is_working_day(today)]
     if not routines:
         return counts

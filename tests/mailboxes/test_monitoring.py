@@ -84,9 +84,12 @@ def arvika_superuser(world) -> Persona:
 def monitored(world, sysadmin, gripen_superuser) -> MonitoringRoutine:
     """Gripen's mailbox, watched by Bo at 10:00 and 15:00, closed on 2026-12-28.
 
-    The personas' grants are dated back, so they hold on every day a test travels to.
+    The personas' grants are dated back, so they hold on every day a test travels to. The
+    municipalities' mailboxes get routines without check times, so only Gripen's is watched.
     """
     AccessGrant.objects.update(valid_from=datetime(2020, 1, 1, tzinfo=UTC))
+    for other in (world.karlstad_fbl, world.arvika_fbl):
+        MonitoringRoutine.objects.create(mailbox=other, check_times=[])
     return routine_update(
         actor=sysadmin.user,
         mailbox=world.gripen_fbl,
@@ -465,3 +468,12 @@ def test_a_superuser_edits_only_while_working_in_that_organisation(world, gripen
 def test_system_administrators_still_edit_every_routine(world, sysadmin, monitored):
     response = sysadmin.client().post(routine_url(world.gripen_fbl), routine_data())
     assert response["Location"] == reverse("mailboxes:admin_mailbox", args=[world.gripen_fbl.pk])
+
+
+def test_a_mailbox_without_a_routine_is_watched_at_the_default_times(world, monitored):
+    # Karlstad's mailbox without a routine of its own: 10:00 and 15:00, everyone with access.
+    MonitoringRoutine.objects.filter(mailbox=world.karlstad_fbl).delete()
+    assert sweep_at(local(2027, 1, 12, 9, 59))["missed"] == 0
+    sweep_at(local(2027, 1, 12, 10, 1))
+    assert alarmed_users(world.karlstad_fbl) == {world.nurse.user.pk}
+    assert alarmed_users(world.arvika_fbl) == set()  # its routine names no check time
