@@ -50,7 +50,8 @@ def notify(
     those who want it (their settings for this mailbox, or the defaults). Returns the rows written.
 
     `event` names the event uniquely ("message-17", "reminder-4"): a row already written for the
-    same event, person and channel is not written again. In the app, a new message is told only
+    same event, person and channel is not written again (it still counts in what is returned:
+    the rows offered). In the app, a new message is told only
     in a personal mailbox; in a functional one its unread count says it already.
     """
     people = {user.pk: user for user in users if user.is_active}
@@ -234,9 +235,12 @@ def _send_email(*, now: datetime, mail: Any, counts: dict[str, int]) -> bool:
         else:
             item.due_at = now + _backoff(item.attempts)
             counts["retry"] += 1
-    else:
-        item.sent_at = now
-        counts["sent"] += 1
+        item.save(update_fields=["attempts", "sent_at", "failed_at", "due_at", "last_error"])
+        # A mail server that is down or slow fails the next e-mail too, each after its timeout:
+        # the rest wait for the next run rather than hold up the worker's other jobs.
+        return not isinstance(error, OSError)
+    item.sent_at = now
+    counts["sent"] += 1
     item.save(update_fields=["attempts", "sent_at", "failed_at", "due_at", "last_error"])
     return True
 

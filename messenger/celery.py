@@ -3,6 +3,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from messenger.env import env_int
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "messenger.settings")
 
 app = Celery("messenger")
@@ -10,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # How often the every-minute jobs run; tests that drive a real beat make it shorter.
-EVERY_MINUTE = float(os.environ.get("JOB_INTERVAL_SECONDS", "60"))
+EVERY_MINUTE = env_int("JOB_INTERVAL_SECONDS", 60, minimum=1)
 
 # Every periodic job, in one place. Due times live in PostgreSQL; these only sweep them.
 app.conf.beat_schedule = {

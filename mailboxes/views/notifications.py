@@ -23,7 +23,9 @@ SHOWN = 50
 def notification_list(request: AppRequest) -> HttpResponse:
     """The newest notices; those shown become read, so the header's badge empties."""
     notices = list(Notification.objects.filter(user=request.user)[:SHOWN])
-    Notification.objects.unread().filter(user=request.user).update(read_at=timezone.now())
+    Notification.objects.unread().filter(pk__in=[n.pk for n in notices]).update(
+        read_at=timezone.now()
+    )
     return render(request, "mailboxes/notifications.html", {"notices": notices})
 
 

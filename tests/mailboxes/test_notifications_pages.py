@@ -97,3 +97,10 @@ def test_a_malformed_mailbox_id_is_refused(world):
 def test_the_pages_need_a_sign_in(client):
     assert client.get(NOTICES).status_code == 302
     assert client.post(SETTINGS, {}).status_code == 302
+
+
+def test_only_the_notices_shown_become_read(world):
+    for n in range(55):
+        Notification.objects.create(user=world.nurse.user, text=f"Avisering {n}")
+    world.nurse.client().get(NOTICES)
+    assert Notification.objects.unread().filter(user=world.nurse.user).count() == 5

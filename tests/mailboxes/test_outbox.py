@@ -200,3 +200,17 @@ def test_the_nightly_prune_keeps_what_is_new_or_undelivered(world):
     assert list(OutboxItem.objects.values_list("channel", flat=True)) == ["email"]
     assert set(Notification.objects.values_list("text", flat=True)) == {"oläst", "ny"}
     assert notices_prune(now=now)["notices"] == 0
+
+
+def test_a_mail_server_that_is_down_stops_the_run_after_one_try(world, settings):
+    settings.EMAIL_BACKEND = "tests.mailboxes.test_outbox.RefusingBackend"
+    notify(
+        event="reminder-1",
+        kind=NotificationKind.REMINDER,
+        users=[world.nurse.user, world.hc_nurse.user, world.outsider.user],
+        mailbox=world.gripen_fbl,
+        url="/",
+    )
+    # Three notices in the app go out; of the e-mails, one is tried and the rest wait.
+    assert outbox_send() == {"sent": 3, "retry": 1, "failed": 0}
+    assert OutboxItem.objects.filter(channel="email", attempts=0).count() == 2
