@@ -90,6 +90,8 @@ class ThreadQuerySet(models.QuerySet["Thread"]):
         """The mailbox's questions still waiting for an answer, the most overdue first."""
         return self.filter(
             sender_mailbox=mailbox,
+            # Still held there: a thread the mailbox emptied from its trash is not its own.
+            deliveries__mailbox=mailbox,
             reply_due_at__isnull=False,
             answered_at__isnull=True,
             followed_up_at__isnull=True,
@@ -282,7 +284,8 @@ class QuestionQuerySet(models.QuerySet["Question"]):
         return self.filter(answered_at__isnull=True, followed_up_at__isnull=True)
 
     def to_remind(self, now: datetime) -> "QuestionQuerySet":
-        return self.open().filter(remind_at__lte=now, reminded_at__isnull=True)
+        # Not once the time has run out (the job was down): the overdue alert says it all.
+        return self.open().filter(remind_at__lte=now, due_at__gt=now, reminded_at__isnull=True)
 
     def to_alert(self, now: datetime) -> "QuestionQuerySet":
         return self.open().filter(due_at__lte=now, alerted_at__isnull=True)
@@ -292,7 +295,8 @@ class Question(models.Model):
     """One question's reply clock (R9): the recipient has the category's reply window to answer.
 
     A message from the asking side starts one when none is running; the receiving side's reply
-    stops it, and so does the asking side's follow-up by phone once it has run out. The deadline
+    stops it, and so does the asking side's follow-up by phone (above all once it has run out:
+    R9 puts the sender in charge then). The deadline
     job reminds the receiving mailbox at `remind_at` and alerts the asking side at `due_at`, each
     once: `reminded_at` and `alerted_at` say it was done.
     """

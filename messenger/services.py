@@ -9,7 +9,8 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -406,11 +407,14 @@ def delivery_move(*, delivery: Delivery, folder: str) -> None:
 
 @transaction.atomic
 def trash_empty(*, user: User, employment: Employment | None, mailbox: Mailbox) -> int:
-    """Empty the mailbox's Papperskorg (R16). A thread no mailbox holds any longer is deleted."""
+    """Empty the mailbox's Papperskorg (R16). A thread no mailbox holds any longer is deleted,
+    unless it is on legal hold: then it stays, held by no mailbox, until the hold is released."""
     trashed = Delivery.objects.filter(mailbox=mailbox, folder=Delivery.Folder.TRASH)
     thread_ids = list(trashed.values_list("thread_id", flat=True))
     count, _deleted = trashed.delete()
-    Thread.objects.filter(pk__in=thread_ids, deliveries__isnull=True).delete()
+    Thread.objects.filter(
+        pk__in=thread_ids, deliveries__isnull=True, legal_hold_at__isnull=True
+    ).delete()
     access_log(
         action=AccessLog.Action.EMPTY_TRASH,
         user=user,
@@ -668,6 +672,8 @@ def question_follow_up(
 ) -> None:
     """The asking side took the matter up by phone (R9): who, when and what go into the
     thread's history, and the clock stops, so no more alerts are sent for it."""
+    if delivery.mailbox.is_closed:
+        raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
     thread = Thread.objects.select_for_update().get(pk=delivery.thread_id)
     if thread.is_receiving_side(delivery.mailbox_id):
         raise ValidationError(_("Det är den som frågade som följer upp per telefon."))
@@ -757,9 +763,17 @@ def _remind_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> 
 @transaction.atomic
 def _alert_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> bool:
     questions = _claim(Question.objects.to_alert(now), "due_at", batch_size)
+    still_held = set(
+        Delivery.objects.filter(
+            thread_id__in=[q.thread_id for q in questions],
+            mailbox_id__in=[q.asked_from_id for q in questions],
+        ).values_list("thread_id", "mailbox_id")
+    )
     for question in questions:
         thread = question.thread
         asking = question.asked_from
+        if (thread.pk, asking.pk) not in still_held:
+            continue  # the asking mailbox emptied the thread from its trash: it let it go
         people = {question.asked_by.pk: question.asked_by}
         people.update((user.pk, user) for user in grant_holders(asking))
         notify(
@@ -773,7 +787,9 @@ def _alert_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> b
             now=now,
         )
         counts["alerts"] += 1
-    Question.objects.filter(pk__in=[q.pk for q in questions]).update(alerted_at=now)
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(
+        alerted_at=now, reminded_at=Coalesce("reminded_at", Value(now))
+    )
     return bool(questions)
 
 
@@ -988,6 +1004,10 @@ def messages_purge(*, now: datetime | None = None, batch_size: int = 500) -> Pur
             kept = sorted(set(ids) - set(emptied))
             ThreadEvent.objects.filter(thread_id__in=kept, at__lt=cutoff).delete()
             Question.objects.filter(thread_id__in=kept, asked_at__lt=cutoff).delete()
+            # The thread's copy of its current clock goes with the last question it copied.
+            Thread.objects.filter(pk__in=kept, questions__isnull=True).update(
+                reply_due_at=None, answered_at=None, followed_up_at=None
+            )
             if kept:
                 _refresh_search_vectors(kept)
             batch = Purged(messages=per_model.get(Message._meta.label, 0), threads=len(emptied))

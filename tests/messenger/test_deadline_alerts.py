@@ -204,3 +204,32 @@ def test_two_sweeps_at_once_remind_once(world, categories):
     assert sum(r["reminders"] for r in results) == 5
     assert rows(NotificationKind.REMINDER).filter(channel="app").count() == 5
     connection.close()
+
+
+def test_after_the_job_was_down_an_overdue_question_gets_its_alert_and_no_late_reminder(
+    world, question
+):
+    # Nothing ran between the reminder time and the due time.
+    assert sweep(2027, 1, 14, 12, 0) == {"reminders": 0, "alerts": 1}
+    assert not rows(NotificationKind.REMINDER).exists()
+    assert Question.objects.get(thread=question).reminded_at is not None
+    assert sweep(2027, 1, 14, 12, 1) == {"reminders": 0, "alerts": 0}
+
+
+def test_across_the_spring_dst_change_reminder_and_alert_keep_real_hours(world, categories):
+    # Summer time starts 2027-03-28 at 02:00: Friday 12:00 + 48 h is Sunday 13:00 local,
+    # + 72 h Monday 13:00.
+    with time_machine.travel(at(2027, 3, 26, 12, 0), tick=False):
+        send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENT)
+    assert sweep(2027, 3, 28, 12, 59)["reminders"] == 0
+    assert sweep(2027, 3, 28, 13, 0)["reminders"] == 1
+    assert sweep(2027, 3, 29, 12, 59)["alerts"] == 0
+    assert sweep(2027, 3, 29, 13, 0)["alerts"] == 1
+
+
+def test_across_the_autumn_dst_change_the_reminder_keeps_real_hours(world, categories):
+    # Winter time starts 2027-10-31 at 03:00: Friday 12:00 + 48 h is Sunday 11:00 local.
+    with time_machine.travel(at(2027, 10, 29, 12, 0), tick=False):
+        send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENT)
+    assert sweep(2027, 10, 31, 10, 59)["reminders"] == 0
+    assert sweep(2027, 10, 31, 11, 0)["reminders"] == 1

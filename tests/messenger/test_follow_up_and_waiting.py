@@ -1,12 +1,17 @@
 """R9 on the pages: the thread's questions and their outcomes, the follow-up by phone, and
 each mailbox's "Väntar på svar"."""
 
+import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AccessLog
+from mailboxes.models import Mailbox
 from messenger.models import ThreadEvent
-from tests.helpers import reply, send, thread_url
+from messenger.services import deadlines_sweep, question_follow_up
+from tests.helpers import delivery_of, reply, send, thread_url
 from tests.messenger.test_deadline import at
 from tests.testdata import PATIENTS
 
@@ -132,3 +137,35 @@ def test_waiting_lists_the_mailboxs_open_questions_overdue_first(world, categori
 def test_waiting_is_for_the_mailboxs_own_people_only(world):
     url = reverse("messenger:waiting", args=[world.karlstad_fbl.pk])
     assert world.outsider.client().get(url).status_code == 404
+
+
+def test_a_thread_emptied_from_the_senders_trash_leaves_its_waiting_list(world, categories):
+    from messenger.models import Delivery
+    from messenger.services import trash_empty
+
+    overdue_thread(world, categories, subject="Slängd fråga")
+    Delivery.objects.filter(mailbox=world.karlstad_fbl).update(folder=Delivery.Folder.TRASH)
+    trash_empty(
+        user=world.nurse.user, employment=world.nurse.employment, mailbox=world.karlstad_fbl
+    )
+    with time_machine.travel(at(2027, 1, 14, 10, 0), tick=False):
+        body = (
+            world.nurse.client()
+            .get(reverse("messenger:waiting", args=[world.karlstad_fbl.pk]))
+            .content.decode()
+        )
+        assert deadlines_sweep()["alerts"] == 0  # nor is the mailbox alerted about it
+    assert "Slängd fråga" not in body
+
+
+def test_a_closed_mailbox_cannot_follow_up(world, categories):
+    thread = overdue_thread(world, categories)
+    Mailbox.objects.filter(pk=world.karlstad_fbl.pk).update(closed_at=timezone.now())
+    with pytest.raises(ValidationError, match="stängd"):
+        question_follow_up(
+            actor=world.nurse.user,
+            employment=world.nurse.employment,
+            delivery=delivery_of(thread, world.karlstad_fbl),
+            note="Ringde.",
+        )
+    assert not ThreadEvent.objects.filter(kind=ThreadEvent.Kind.FOLLOWED_UP).exists()

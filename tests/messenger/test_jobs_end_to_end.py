@@ -98,6 +98,7 @@ def test_a_real_worker_and_beat_deliver_an_overdue_alert_as_an_email_file(
     assert Notification.objects.filter(user=world.nurse.user, kind="overdue").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
 def test_with_redis_down_sending_replying_and_forwarding_return_at_once(world, categories):
     EmailSetting.objects.create(
         user=world.hc_nurse.user, mailbox=world.gripen_fbl, kind=NotificationKind.NEW_MESSAGE

@@ -251,3 +251,16 @@ def test_the_page_is_404_for_everyone_but_system_administrators(thread, world, p
 def test_the_administration_menu_links_the_page_for_system_administrators_only(sysadmin, world):
     assert PAGE in sysadmin.client().get(reverse("mailboxes:my_access")).content.decode()
     assert PAGE not in world.nurse.client().get(reverse("mailboxes:my_access")).content.decode()
+
+
+def test_emptying_every_trash_keeps_a_held_thread(thread, sysadmin, world):
+    from messenger.models import Delivery
+    from messenger.services import trash_empty
+
+    thread_legal_hold(actor=sysadmin.user, thread_id=thread.pk, reason="Lex Maria-utredning")
+    Delivery.objects.filter(thread=thread).update(folder=Delivery.Folder.TRASH)
+    for persona in (world.nurse, world.hc_nurse):
+        trash_empty(user=persona.user, employment=persona.employment, mailbox=persona.mailbox)
+    assert Thread.objects.filter(pk=thread.pk).exists()
+    assert not Delivery.objects.filter(thread=thread).exists()
+    thread_legal_release(actor=sysadmin.user, thread_id=thread.pk)

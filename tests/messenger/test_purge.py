@@ -304,3 +304,14 @@ def test_the_operator_command_counts_then_removes(world, categories, capsys):
     call_command("purge_messages")
     assert "Removed 2 messages and 1 threads left empty." in capsys.readouterr().out
     assert not Thread.objects.filter(pk=gone.pk).exists()
+
+
+def test_a_thread_whose_only_question_went_keeps_no_clock(world, categories):
+    thread = send_at(NOW - timedelta(days=400), world, categories, PATIENTS[0])
+    # The unit answered late, by a message that is itself recent: the old question goes.
+    reply_at(NOW - timedelta(days=10), world.hc_nurse, thread, "Svar till slut")
+    messages_purge()
+    thread.refresh_from_db()
+    assert not Question.objects.filter(thread=thread).exists()
+    assert thread.deadline() is None
+    assert not thread.is_overdue()
