@@ -137,10 +137,9 @@ def notice_text(item: OutboxItem) -> str:
             "av svarstiden."
         )
     elif item.kind == Kind.OVERDUE:
-        phone = f" på telefon {item.detail}" if item.detail else ""
         text = (
             f"Svarstiden har gått ut för en fråga från {item.mailbox_name}{category}. "
-            f"Följ nu upp ärendet på annat sätt: ring den mottagande enheten{phone}."
+            f"Följ nu upp ärendet per telefon med {item.detail}."
         )
     else:
         text = (

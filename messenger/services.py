@@ -13,6 +13,7 @@ from django.db.models import Max, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Employment, User
@@ -710,6 +711,13 @@ def _time_left(question: Question, now: datetime) -> str:
     return f"{clock.hours_left} h" if clock.hours_left else f"{clock.minutes_left} min"
 
 
+def _whom_to_call(mailbox: Mailbox) -> str:
+    """The receiving unit, with its phone number where the mailbox has one (R9: by phone)."""
+    return Truncator(f"{mailbox.name}, {mailbox.phone}" if mailbox.phone else mailbox.name).chars(
+        200
+    )
+
+
 def deadlines_sweep(*, now: datetime | None = None, batch_size: int = 200) -> dict[str, int]:
     """The deadline job (every minute): remind and alert, each question once (R9).
 
@@ -782,7 +790,7 @@ def _alert_batch(*, now: datetime, batch_size: int, counts: dict[str, int]) -> b
             users=people.values(),
             mailbox=asking,
             category_name=thread.category.name,
-            detail=thread.recipient_mailbox.phone,
+            detail=_whom_to_call(thread.recipient_mailbox),
             url=_thread_path(asking, thread),
             now=now,
         )

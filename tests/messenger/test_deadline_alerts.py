@@ -100,7 +100,7 @@ def test_an_unanswered_question_alerts_the_author_and_the_asking_mailbox(world, 
     deliver(2027, 1, 14, 9, 1)
     notice = Notification.objects.get(user=world.nurse.user, kind=NotificationKind.OVERDUE)
     assert "följ nu upp" in notice.text.lower()
-    assert "054-123 45 67" in notice.text
+    assert f"per telefon med {world.gripen_fbl.name}, 054-123 45 67." in notice.text
     assert notice.url == f"/brevlador/{world.karlstad_fbl.pk}/arenden/{question.pk}/"
 
 

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         # The web app shows what its users will see, Swedish error pages and all, unless
         # DJANGO_DEBUG asks for Django's debug pages.
         env.setdefault("DJANGO_DEBUG", "false")
+        # Links in e-mails lead to where this web app listens.
+        env.setdefault("SITE_URL", f"http://{options['addr']}")
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", options["addr"]],
