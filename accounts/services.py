@@ -1,10 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.agreement import CURRENT_VERSION
-from accounts.models import AgreementAcceptance, Employment, Notification, Role, User
+from accounts.models import AgreementAcceptance, Employment, Role, User
 from accounts.selectors import can_assign_roles
 from accounts.signals import agreement_accepted, roles_changed
 
@@ -62,9 +61,3 @@ def employment_set_roles(
         reason=reason.strip(),
     )
     return employment
-
-
-def notify(user: User, text: str) -> Notification:
-    """An in-app notice to one user, shortened to fit when names and reasons run long."""
-    limit = Notification._meta.get_field("text").max_length or 300
-    return Notification.objects.create(user=user, text=Truncator(text).chars(limit))

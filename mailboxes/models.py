@@ -463,6 +463,8 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Påminnelse om svarstid")
     OVERDUE = "overdue", _("Svarstiden har gått ut")
     CHECK_MISSED = "check_missed", _("Brevlådan har inte bevakats")
+    # A decision on one's own access (R17), told in the app only: its text is the decision's.
+    ACCESS = "access", _("Beslut om behörighet")
 
 
 class EmailSetting(models.Model):
@@ -527,7 +529,7 @@ class OutboxItem(models.Model):
     # time. Never the patient, the subject or the text.
     mailbox_name = models.CharField(max_length=200)
     category_name = models.CharField(max_length=100, blank=True)
-    detail = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(default=timezone.now)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -89,11 +90,35 @@ def notify(
     return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
 
 
+def notify_access(*, event: str, user: User, mailbox: Mailbox, text: str) -> None:
+    """A decision on the user's own access (R17), through the outbox like every notice: in the
+    app only, as its text is the decision's own, an approver's reason included."""
+    OutboxItem.objects.bulk_create(
+        [
+            OutboxItem(
+                key=f"{event}:{user.pk}:{OutboxItem.Channel.APP}",
+                user=user,
+                channel=OutboxItem.Channel.APP,
+                kind=Kind.ACCESS,
+                mailbox_name=mailbox.name,
+                detail=Truncator(text).chars(300),
+                url=reverse("mailboxes:my_access"),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def kinds_for(mailbox: Mailbox | None) -> list[str]:
-    """The kinds of event a mailbox can tell of: missed checks only for functional mailboxes."""
+    """The kinds of event a mailbox can tell of by e-mail: missed checks only for functional
+    mailboxes; access decisions are told in the app only."""
     if mailbox is None:
         return []
-    return [k for k in Kind.values if mailbox.is_functional or k != Kind.CHECK_MISSED]
+    return [
+        k
+        for k in Kind.values
+        if k != Kind.ACCESS and (mailbox.is_functional or k != Kind.CHECK_MISSED)
+    ]
 
 
 def email_choices(user: User, mailbox: Mailbox) -> list[tuple[str, str, bool]]:
@@ -129,6 +154,8 @@ def email_settings_save(
 def notice_text(item: OutboxItem) -> str:
     """The notice in plain Swedish: the mailbox, what happened, the category, what to do."""
     category = f" ({item.category_name})" if item.category_name else ""
+    if item.kind == Kind.ACCESS:
+        return item.detail
     if item.kind == Kind.NEW_MESSAGE:
         text = f"Nytt meddelande i {item.mailbox_name}{category}."
     elif item.kind == Kind.REMINDER:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Employment, Organisation, Role, User
-from accounts.services import notify
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import (
@@ -35,6 +34,7 @@ from mailboxes.models import (
     local_midnight,
 )
 from mailboxes.notifications import notify as notify_outbox
+from mailboxes.notifications import notify_access
 from mailboxes.selectors import (
     grant_holder_ids,
     mailbox_watchers,
@@ -288,7 +288,12 @@ def access_request_approve(
     else:
         text = _("Din ansökan om behörighet till %(mailbox)s är beviljad.")
     date = f"{valid_until:%Y-%m-%d}" if valid_until else ""
-    notify(locked.applicant, text % {"mailbox": mailbox.name, "date": date})
+    notify_access(
+        event=f"request-{locked.pk}",
+        user=locked.applicant,
+        mailbox=mailbox,
+        text=text % {"mailbox": mailbox.name, "date": date},
+    )
     access_log(
         action=AccessLog.Action.ADMIN,
         user=approver,
@@ -331,9 +336,11 @@ def access_request_deny(
             "decided_at",
         ]
     )
-    notify(
-        locked.applicant,
-        _("Din ansökan om behörighet till %(mailbox)s är avslagen: %(reason)s")
+    notify_access(
+        event=f"request-{locked.pk}",
+        user=locked.applicant,
+        mailbox=locked.mailbox,
+        text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: %(reason)s")
         % {"mailbox": locked.mailbox.name, "reason": reason.strip()},
     )
     access_log(
@@ -406,7 +413,12 @@ def grant_end(
         locked.save(update_fields=["valid_until", "ended_by", "end_reason"])
     if not own:
         date = f"{from_date:%Y-%m-%d}" if from_date else ""
-        notify(locked.user, text % {"mailbox": locked.mailbox.name, "date": date})
+        notify_access(
+            event=f"grant-end-{locked.pk}-{date}",
+            user=locked.user,
+            mailbox=locked.mailbox,
+            text=text % {"mailbox": locked.mailbox.name, "date": date},
+        )
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
@@ -594,9 +606,11 @@ def mailbox_close(*, actor: User, mailbox: Mailbox, reason: str) -> Mailbox:
         access_request.decided_at = now
         access_request.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
     for access_request in pending:
-        notify(
-            access_request.applicant,
-            _("Din ansökan om behörighet till %(mailbox)s är avslagen: brevlådan är stängd.")
+        notify_access(
+            event=f"request-{access_request.pk}",
+            user=access_request.applicant,
+            mailbox=locked,
+            text=_("Din ansökan om behörighet till %(mailbox)s är avslagen: brevlådan är stängd.")
             % {"mailbox": locked.name},
         )
     # Deleted one by one so django-auditlog records each removal.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Notification
 from audit.models import AccessLog
 from mailboxes.models import AccessGrant
+from mailboxes.notifications import outbox_send
 from mailboxes.services import grant_end
 
 
@@ -37,6 +38,7 @@ def test_an_approver_ends_a_grant_at_once_and_the_next_request_gets_404(world):
     assert grant.ended_by == world.approver.user
     assert grant.end_reason == "Slutat på enheten"
     assert nurse.get(mailbox_url(world)).status_code == 404
+    outbox_send()  # the decision is told through the outbox
     assert "är avslutad" in Notification.objects.get(user=world.nurse.user).text
     entry = AccessLog.objects.get(detail__startswith="Avslutade")
     assert "Slutat på enheten" in entry.detail
@@ -114,6 +116,7 @@ def test_a_user_gives_up_their_own_grant(world):
     assert grant.end_reason == "Lämnade själv tillbaka behörigheten"
     assert client.get(mailbox_url(world)).status_code == 404
     # No notice to oneself.
+    outbox_send()  # the decision is told through the outbox
     assert not Notification.objects.filter(user=world.nurse.user).exists()
 
 

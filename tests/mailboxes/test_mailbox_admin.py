@@ -14,6 +14,7 @@ from mailboxes.models import (
     Mailbox,
     MonitoringRoutine,
 )
+from mailboxes.notifications import outbox_send
 from mailboxes.services import address_list_add, mailbox_close, routine_update
 from tests.mailboxes.conftest import apply
 
@@ -187,6 +188,7 @@ def test_closing_denies_pending_requests_for_it(world, sysadmin, applicant):
     mailbox_close(actor=sysadmin.user, mailbox=world.arvika_fbl, reason="Sammanslagen")
     pending.refresh_from_db()
     assert pending.status == AccessRequest.Status.DENIED
+    outbox_send()  # the decision is told through the outbox
     assert "stängd" in Notification.objects.get(user=applicant.user).text
 
 

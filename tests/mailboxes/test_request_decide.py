@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from audit.models import AccessLog
-from mailboxes.models import AccessGrant, AccessRequest
+from mailboxes.models import AccessGrant, AccessRequest, OutboxItem
+from mailboxes.notifications import outbox_send
 from mailboxes.services import access_request_approve, mailbox_close
 from tests.mailboxes.conftest import apply
 
@@ -66,9 +67,17 @@ def test_approving_creates_the_grant_and_notifies_the_applicant(world, applicant
         .status_code
         == 200
     )
+    # Told through the outbox, in the app only (the text is the decision's), once.
+    assert not Notification.objects.filter(user=applicant.user).exists()
+    assert list(OutboxItem.objects.filter(user=applicant.user).values_list("kind", "channel")) == [
+        ("access", "app")
+    ]
+    outbox_send()
+    outbox_send()
     notice = Notification.objects.get(user=applicant.user)
     assert "beviljad" in notice.text
     assert world.karlstad_fbl.name in notice.text
+    assert notice.url == reverse("mailboxes:my_access")
     entry = AccessLog.objects.get(detail__startswith="Beviljade")
     assert entry.user_id_snapshot == world.approver.user.pk
     assert "Behovet är styrkt" in entry.detail
@@ -95,6 +104,7 @@ def test_denying_records_the_reason_and_grants_nothing(world, applicant):
     assert access_request.status == AccessRequest.Status.DENIED
     assert access_request.decision_reason == "Behovet är inte styrkt"
     assert not AccessGrant.objects.filter(user=applicant.user).exists()
+    outbox_send()  # the decision is told through the outbox
     assert "avslagen" in Notification.objects.get(user=applicant.user).text
 
 
