@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mailboxes.models import AccessRequest, Mailbox
+from messenger.jobs import job_run
 from tests.browser.test_login_and_mailboxes import log_in, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -62,8 +63,10 @@ def test_david_gets_read_access_to_karlstad_and_loses_it_again(
     eva.get_by_role("button", name="Bevilja").click()
     expect(eva.get_by_role("status")).to_contain_text("Ansökan är beviljad")
     assert AccessRequest.objects.get().status == AccessRequest.Status.APPROVED
+    job_run("outbox")  # as beat does every minute: the decision reaches David
 
     david.goto(f"{url}/")
+    expect(david.locator("#notice-badge .badge")).to_have_text(re.compile("^1"))
     expect(
         david.locator("table.mailbox-list").get_by_role("link", name=KARLSTAD_FBL)
     ).to_be_visible()
