@@ -22,6 +22,11 @@ def agreement_accept(*, user: User, version: int) -> AgreementAcceptance:
     return acceptance
 
 
+# The roles that open other people's access and other people's reading (R17, R18): a unit's
+# superusers could otherwise give them to themselves or a friend, so the region gives them.
+SYSTEM_ADMIN_ROLES = (Role.ACCESS_APPROVER, Role.LOG_REVIEWER)
+
+
 @transaction.atomic
 def employment_set_roles(
     *,
@@ -31,7 +36,11 @@ def employment_set_roles(
     roles: list[str],
     reason: str,
 ) -> Employment:
-    """Give a person exactly these roles in the organisation of `employment` (R18, R22)."""
+    """Give a person exactly these roles in the organisation of `employment` (R18, R22).
+
+    Nobody changes their own roles, and only system administrators give or take access approver
+    and log reviewer.
+    """
     employment = Employment.objects.select_for_update().get(pk=employment.pk)
     if employment.ended_at is not None:
         raise ValidationError(_("Anställningen har upphört."), code="ended")
@@ -48,6 +57,20 @@ def employment_set_roles(
     # Stored in the order of Role, so equal sets compare equal.
     new_roles = [r for r in Role.values if r in roles]
     old_roles = list(employment.roles)
+    if employment.user_id == actor.pk and set(new_roles) != set(old_roles):
+        raise ValidationError(
+            _("Ingen ändrar sina egna roller. Be en annan superanvändare eller förvaltningen."),
+            code="own_roles",
+        )
+    changed = set(new_roles) ^ set(old_roles)
+    if not actor.is_superuser and changed & set(SYSTEM_ADMIN_ROLES):
+        raise ValidationError(
+            _(
+                "Behörighetsbeställare och loggkontrollant ges och tas bort av "
+                "regionens systemförvaltare."
+            ),
+            code="system_admin_role",
+        )
     if new_roles == [r for r in Role.values if r in old_roles]:
         return employment
     employment.roles = new_roles

@@ -55,11 +55,11 @@ def test_an_organisations_superuser_assigns_roles_in_their_own_organisation(worl
     assert index["Location"] == reverse("accounts:roles", args=[world.karlstad.pk])
     response = client.post(
         reverse("accounts:employment_roles", args=[world.nurse.employment.pk]),
-        {"roles": ["staff", "log_reviewer"], "reason": "Loggkontroll för enheten"},
+        {"roles": ["staff", "statistics_reader"], "reason": "Följer svarstiderna"},
     )
     assert response.status_code == 302
     world.nurse.employment.refresh_from_db()
-    assert world.nurse.employment.roles == ["staff", "log_reviewer"]
+    assert world.nurse.employment.roles == ["staff", "statistics_reader"]
 
 
 def test_a_superuser_of_another_organisation_gets_404(world):
@@ -116,3 +116,41 @@ def test_roles_of_an_ended_employment_cannot_be_changed(world):
     client = login(make_sysadmin())
     url = reverse("accounts:employment_roles", args=[world.nurse.employment.pk])
     assert client.get(url).status_code == 404
+
+
+def test_nobody_changes_their_own_roles(world):
+    superuser = make_org_superuser(world.karlstad)
+    response = login(superuser).post(
+        reverse("accounts:employment_roles", args=[superuser.pk]),
+        {"roles": ["staff", "superuser", "access_approver"], "reason": "Jag behöver det"},
+    )
+    assert "Ingen ändrar sina egna roller" in response.content.decode()
+    superuser.refresh_from_db()
+    assert superuser.roles == ["staff", "superuser"]
+    admin = make_sysadmin()
+    login(admin).post(
+        reverse("accounts:employment_roles", args=[admin.pk]),
+        {"roles": ["staff", "superuser", "log_reviewer"], "reason": "Själv"},
+    )
+    admin.refresh_from_db()
+    assert admin.roles == ["staff", "superuser"]
+
+
+def test_only_a_system_administrator_gives_or_takes_approver_and_log_reviewer(world):
+    superuser = make_org_superuser(world.karlstad)
+    client = login(superuser)
+    for roles in (["staff", "access_approver"], ["staff", "log_reviewer"]):
+        response = client.post(
+            reverse("accounts:employment_roles", args=[world.nurse.employment.pk]),
+            {"roles": roles, "reason": "Behövs"},
+        )
+        assert "ges och tas bort av regionens systemförvaltare" in response.content.decode()
+    world.nurse.employment.refresh_from_db()
+    assert world.nurse.employment.roles == ["staff"]
+    # Nor taken away: Eva stays Karlstad's access approver.
+    client.post(
+        reverse("accounts:employment_roles", args=[world.approver.employment.pk]),
+        {"roles": ["staff"], "reason": "Slutar"},
+    )
+    world.approver.employment.refresh_from_db()
+    assert "access_approver" in world.approver.employment.roles
