@@ -1,12 +1,13 @@
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
@@ -103,10 +104,33 @@ class IdleTimeoutMiddleware:
             ):
                 logout(request)
                 messages.info(request, _("Du har loggats ut efter en tids inaktivitet."))
-                return redirect_to_login(request.get_full_path())
+                return full_page_redirect(request, redirect_to_login(request.get_full_path()))
             if request.path not in settings.SESSION_PASSIVE_PATHS:
                 request.session[IDLE_KEY] = now
-        return self.get_response(request)
+        return full_page_redirect(request, self.get_response(request))
+
+
+def full_page_redirect(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An htmx request sent to the login page (the session ended) leaves the whole page.
+
+    htmx would follow the redirect and paint the login form into the part it swaps, the
+    navigation, while a thread and its patient stayed on screen. HX-Redirect makes the browser
+    load the login page instead, coming back to the page it was on, not to the poll.
+    """
+    login = resolve_url(settings.LOGIN_URL)
+    if not (
+        request.headers.get("HX-Request")
+        and response.status_code in (301, 302)
+        and urlsplit(response["Location"]).path == login
+    ):
+        return response
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = current.path if current.path.startswith("/") else "/"
+    if current.query:
+        back += "?" + current.query
+    redirect = HttpResponse(status=204)
+    redirect["HX-Redirect"] = f"{login}?{urlencode({'next': back})}"
+    return redirect
 
 
 class ConfidentialityAgreementMiddleware:

@@ -37,3 +37,33 @@ def test_even_an_active_session_ends_after_the_longest_life(world, time_machine,
         assert client.get(reverse("messenger:home")).status_code == 200
     time_machine.shift(timedelta(minutes=25))
     assert client.get(reverse("messenger:home")).status_code == 302
+
+
+def test_an_htmx_poll_after_the_timeout_sends_the_whole_page_to_the_login(world, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    client = world.nurse.client()
+    client.get(reverse("messenger:home"))
+    time_machine.shift(timedelta(minutes=31))
+    page = "http://testserver/brevlador/1/arenden/2/"
+    response = client.get(
+        reverse("messenger:nav"), headers={"HX-Request": "true", "HX-Current-URL": page}
+    )
+    # Not the login form swapped into the navigation: the browser leaves the thread.
+    assert response.status_code == 204
+    assert response.content == b""
+    assert (
+        response["HX-Redirect"]
+        == reverse("accounts:login") + "?next=%2Fbrevlador%2F1%2Farenden%2F2%2F"
+    )
+    # Signed out, a later poll gets the same.
+    again = client.get(reverse("messenger:nav"), headers={"HX-Request": "true"})
+    assert again.status_code == 204
+    assert again["HX-Redirect"].startswith(reverse("accounts:login"))
+
+
+def test_an_ordinary_request_after_the_timeout_still_gets_the_plain_redirect(world, time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    client = world.nurse.client()
+    client.get(reverse("messenger:home"))
+    time_machine.shift(timedelta(minutes=31))
+    assert client.get(reverse("messenger:nav")).status_code == 302
