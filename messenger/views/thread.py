@@ -266,6 +266,9 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
                     % {"name": colleague.display_name()},
                 )
             return _back_to_thread(delivery)
+    if request.method == "POST":
+        # Shown again with its errors, the page is a view of the thread like the GET.
+        log_thread_access(request.user, employment, delivery, action=AccessLog.Action.VIEW_THREAD)
     return render(
         request,
         "messenger/forward.html",

@@ -210,3 +210,13 @@ def test_forwarding_needs_a_send_grant(world, thread):
     assert response.status_code == 404
     assert not ThreadEvent.objects.filter(thread=thread).exists()
     assert Delivery.objects.filter(thread=thread).count() == 2
+
+
+def test_a_form_with_errors_shows_the_thread_and_logs_the_view(world, thread):
+    response = forward(world.hc_nurse, world.gripen_fbl, thread, colleague=world.doctor.user.pk)
+    assert response.status_code == 400
+    assert thread.subject in response.content.decode()
+    (row,) = AccessLog.objects.filter(action=AccessLog.Action.VIEW_THREAD)
+    assert row.thread_id_snapshot == thread.pk
+    assert row.user_id_snapshot == world.hc_nurse.user.pk
+    assert row.patient_id == thread.patient_id
