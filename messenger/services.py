@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Employment, User
 from accounts.validators import looks_like_patient_number
@@ -79,6 +80,12 @@ def _message_create(
         sent_at=thread.last_message_at,
         client_token=client_token,
     )
+
+
+THREAD_GONE = _lazy(
+    "Ärendet finns inte längre här: det har gallrats eller tömts ur papperskorgen. "
+    "Svaret är inte skickat."
+)
 
 
 def _form_reused() -> ValidationError:
@@ -328,8 +335,13 @@ def _message_reply(
     thread = (
         Thread.objects.select_for_update()
         .select_related("sender_mailbox", "recipient_mailbox", "category")
-        .get(pk=delivery.thread_id)
+        .filter(pk=delivery.thread_id)
+        .first()
     )
+    # The purge or an emptied trash may have taken the thread, or this mailbox's copy of it,
+    # since the page was opened.
+    if thread is None or not Delivery.objects.filter(pk=delivery.pk).exists():
+        raise ValidationError(THREAD_GONE, code="thread_gone")
     if mailbox.is_closed:
         raise ValidationError(_("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
     others = [m for m in (thread.sender_mailbox, thread.recipient_mailbox) if m.pk != mailbox.pk]

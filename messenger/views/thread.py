@@ -127,6 +127,9 @@ def reply(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
                 client_token=form.cleaned_data["client_token"],
             )
         except ValidationError as error:
+            if error.code == "thread_gone":
+                messages.error(request, error.message)
+                return redirect("messenger:mailbox", pk=delivery.mailbox_id)
             form.add_error(None, error)
         else:
             messages.success(request, _("Svaret är skickat."))

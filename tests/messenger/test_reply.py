@@ -6,7 +6,7 @@ from django.utils import translation
 
 from mailboxes.models import Mailbox
 from messenger.forms import ReplyForm
-from messenger.models import Delivery, Message
+from messenger.models import Delivery, Message, Thread
 from messenger.services import message_forward, message_reply
 from tests.conftest import Persona
 from tests.factories import EmploymentFactory, MailboxFactory
@@ -203,3 +203,53 @@ def test_a_reply_reaches_a_sender_who_emptied_the_thread_from_the_trash(world, t
     assert (back.folder, back.read_at) == (Delivery.Folder.INBOX, None)
     page = client.get(thread_url("thread", world.karlstad_fbl, thread)).content.decode()
     assert "Svar till er trots allt." in page
+
+
+def test_a_reply_to_a_thread_purged_since_the_page_opened_is_a_message(world, categories):
+    thread = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    stale = delivery_of(thread, world.gripen_fbl)
+    Thread.objects.filter(pk=thread.pk).delete()  # the purge, between page and reply
+    with pytest.raises(ValidationError, match="Ärendet finns inte längre här"):
+        message_reply(
+            author=world.hc_nurse.user,
+            employment=world.hc_nurse.employment,
+            delivery=stale,
+            body="Svar",
+        )
+    assert not Message.objects.filter(body="Svar").exists()
+
+
+def test_a_reply_after_the_own_trash_was_emptied_is_a_message(world, categories):
+    thread = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    stale = delivery_of(thread, world.gripen_fbl)
+    Delivery.objects.filter(pk=stale.pk).delete()  # the trash emptied in another tab
+    with pytest.raises(ValidationError, match="Ärendet finns inte längre här"):
+        message_reply(
+            author=world.hc_nurse.user,
+            employment=world.hc_nurse.employment,
+            delivery=stale,
+            body="Svar",
+        )
+    assert not Delivery.objects.filter(thread=thread, mailbox=world.gripen_fbl).exists()
+
+
+def test_the_reply_page_says_so_and_returns_to_the_mailbox(world, categories, monkeypatch):
+    import messenger.views.thread as views
+
+    thread = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    real = views.message_reply
+
+    def purged_meanwhile(**kwargs):
+        Thread.objects.filter(pk=thread.pk).delete()
+        return real(**kwargs)
+
+    monkeypatch.setattr(views, "message_reply", purged_meanwhile)
+    client = world.hc_nurse.client()
+    response = client.post(
+        thread_url("reply", world.gripen_fbl, thread),
+        {"body": "Svar", "client_token": str(uuid.uuid4())},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Ärendet finns inte längre här" in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/brevlador/{world.gripen_fbl.pk}/"
