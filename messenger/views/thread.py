@@ -33,7 +33,7 @@ from messenger.services import (
     message_reply,
     question_follow_up,
 )
-from messenger.views.common import working_employment
+from messenger.views.common import same_site_only, working_employment
 
 
 def _render_thread(
@@ -102,6 +102,7 @@ def _back_to_thread(delivery: Delivery) -> HttpResponse:
 
 @login_required
 @require_GET
+@same_site_only
 def thread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     # One transaction: the access-log row, the read mark and the grant's last use together.
     with transaction.atomic():
@@ -288,6 +289,7 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
 
 @login_required
 @require_GET
+@same_site_only
 def print_view(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, log_as=AccessLog.Action.PRINT)
     return render(

@@ -150,3 +150,25 @@ def test_opening_the_forward_page_is_logged(world, thread):
     assert AccessLog.objects.filter(
         action=AccessLog.Action.VIEW_THREAD, thread_id_snapshot=thread.pk
     ).exists()
+
+
+def test_a_link_on_another_site_does_not_open_the_thread_in_the_users_name(world, categories):
+    thread = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
+    client = world.hc_nurse.client()
+    for name in ("thread", "print"):
+        url = thread_url(name, world.gripen_fbl, thread)
+        page = client.get(url, headers={"Sec-Fetch-Site": "cross-site"})
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert f'href="{url}"' in body
+        assert thread.subject not in body
+    assert delivery_of(thread, world.gripen_fbl).read_at is None
+    thread.refresh_from_db()
+    assert thread.first_opened_at is None
+    assert not AccessLog.objects.filter(action__in=["view_thread", "print"]).exists()
+    # The one click on our own page opens it.
+    opened = client.get(
+        thread_url("thread", world.gripen_fbl, thread), headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert thread.subject in opened.content.decode()
+    assert delivery_of(thread, world.gripen_fbl).read_at is not None
