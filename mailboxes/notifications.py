@@ -121,15 +121,28 @@ def kinds_for(mailbox: Mailbox | None) -> list[str]:
     ]
 
 
-def email_choices(user: User, mailbox: Mailbox) -> list[tuple[str, str, bool]]:
-    """(kind, label, e-mail wanted) for each kind the mailbox can tell of, defaults filled in."""
+def email_choices(
+    user: User, mailboxes: list[Mailbox]
+) -> list[tuple[Mailbox, list[tuple[str, str, bool]]]]:
+    """For each mailbox, (kind, label, e-mail wanted) for each kind it can tell of, defaults
+    filled in; the person's own choices read in one query."""
     own = {
-        setting.kind: setting.enabled
-        for setting in EmailSetting.objects.filter(user=user, mailbox=mailbox)
+        (setting.mailbox_id, setting.kind): setting.enabled
+        for setting in EmailSetting.objects.filter(user=user, mailbox__in=mailboxes)
     }
     return [
-        (kind, str(Kind(kind).label), own.get(kind, EmailSetting.default(mailbox, kind)))
-        for kind in kinds_for(mailbox)
+        (
+            mailbox,
+            [
+                (
+                    kind,
+                    str(Kind(kind).label),
+                    own.get((mailbox.pk, kind), EmailSetting.default(mailbox, kind)),
+                )
+                for kind in kinds_for(mailbox)
+            ],
+        )
+        for mailbox in mailboxes
     ]
 
 

@@ -52,19 +52,9 @@ def email_settings(request: AppRequest) -> HttpResponse:
         else:
             messages.success(request, _("Dina val av e-post är sparade."))
             return HttpResponseRedirect(reverse("mailboxes:email_settings"))
-    rows = [
-        (
-            mailbox,
-            [
-                (kind, label, checked)
-                for kind, label, checked in email_choices(request.user, mailbox)
-            ],
-        )
-        for mailbox in mailboxes
-    ]
     return render(
         request,
         "mailboxes/email_settings.html",
-        {"rows": rows, "has_email": bool(request.user.email)},
+        {"rows": email_choices(request.user, mailboxes), "has_email": bool(request.user.email)},
         status=status,
     )
