@@ -13,7 +13,20 @@ hsa_id_validator = RegexValidator(
 
 
 class User(AbstractUser):
-    """A person who logs in. Never deleted (audit rows name them): deactivate instead."""
+    """A person who logs in. Never deleted (audit rows name them): deactivate instead.
+
+    `hsa_id` is the person's id in the region's catalogue (HSA). Single sign-on and the nightly
+    catalogue sync match people by it alone, never by name or e-mail.
+    """
+
+    hsa_id = models.CharField(
+        _("HSA-id"),
+        max_length=31,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[hsa_id_validator],
+    )
 
     def display_name(self) -> str:
         return self.get_full_name() or self.username

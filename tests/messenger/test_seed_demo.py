@@ -102,3 +102,9 @@ def test_anna_and_bo_monitor_their_units_mailboxes(seeded):
     }
     assert ("anna", "Karlstads kommun Hälso- och sjukvård (FBL)") in monitored
     assert any(name == "bo" and "Gripen" in box for name, box in monitored)
+
+
+def test_every_demo_person_has_their_own_hsa_id(seeded):
+    hsa_ids = list(User.objects.values_list("hsa_id", flat=True))
+    assert None not in hsa_ids
+    assert len(set(hsa_ids)) == len(hsa_ids) == 7

@@ -154,7 +154,16 @@ class Command(BaseCommand):
             ),
         ]
         users: dict[str, User] = {}
-        for username, first, last, org_name, profession, roles, fbl, personal in people:
+        for number, (
+            username,
+            first,
+            last,
+            org_name,
+            profession,
+            roles,
+            fbl,
+            personal,
+        ) in enumerate(people, start=1):
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -168,6 +177,10 @@ class Command(BaseCommand):
             if created:
                 user.set_password(settings.DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+            if not user.hsa_id:
+                # A made-up person HSA id: the catalogue sync and single sign-on match by it.
+                user.hsa_id = f"SE2321000016-P{number:04d}"
+                user.save(update_fields=["hsa_id"])
             # The demo users have read and accepted the confidentiality agreement (R17).
             AgreementAcceptance.objects.get_or_create(user=user, version=CURRENT_VERSION)
             org = organisations[org_name]
