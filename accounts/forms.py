@@ -1,36 +1,33 @@
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import Role
-from accounts.selectors import sign_in_locked
+from accounts.throttle import sign_in_succeeded, sign_in_wait, wait_message
 
 
 class LoginForm(AuthenticationForm):
-    """Django's sign-in form, which refuses to try the password once a username has failed too
-    often (LOGIN_MAX_FAILURES within LOGIN_LOCK_MINUTES)."""
+    """Django's sign-in form behind the sign-in throttle (accounts/throttle.py): each try is
+    counted before the password is checked, and a try during a wait is refused unchecked."""
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
-        if username and sign_in_locked(username):
-            # Still logged as a failure: an attack that goes on keeps the lock on.
-            user_login_failed.send(
-                sender=__name__, credentials={"username": username}, request=self.request
-            )
-            raise forms.ValidationError(
-                _(
-                    "För många misslyckade inloggningar. Vänta %(minutes)s minuter och försök "
-                    "igen, eller kontakta din superanvändare."
-                ),
-                code="locked",
-                params={"minutes": settings.LOGIN_LOCK_MINUTES},
-            )
-        return super().clean()
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return super().clean()  # the missing field's own message; nothing is checked
+        if self.request is None:
+            raise ImproperlyConfigured("LoginForm needs the request: the throttle counts by it")
+        wait = sign_in_wait(self.request, username)
+        if wait:
+            raise forms.ValidationError(wait_message(wait), code="throttled")
+        cleaned_data = super().clean()
+        # A second factor still to come moves this after its code (see accounts/throttle.py).
+        sign_in_succeeded(self.request, username)
+        return cleaned_data
 
 
 class AgreementForm(forms.Form):

@@ -157,3 +157,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SignInCounter(models.Model):
+    """Sign-in attempts counted for one key of the sign-in throttle (accounts/throttle.py): a
+    username from one client address, or a client address alone.
+
+    The key is an HMAC of what it counts, never the username or address typed: a password typed
+    into the username field must not end up in the database.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("inloggningsräknare")
+        verbose_name_plural = _("inloggningsräknare")
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… {self.attempts}"

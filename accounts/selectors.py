@@ -1,28 +1,6 @@
-from datetime import timedelta
-
-from django.conf import settings
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import Employment, Organisation, Role, User
-from audit.models import AccessLog
-from audit.services import failed_login_detail
-
-
-def sign_in_locked(username: str) -> bool:
-    """Too many failed sign-ins with this username lately: LOGIN_MAX_FAILURES within
-    LOGIN_LOCK_MINUTES, counted since the account's last successful sign-in.
-
-    Counted by the username typed, so a name that exists and one that does not behave alike.
-    """
-    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-    last_login = User.objects.filter(username=username).values_list("last_login", flat=True).first()
-    if last_login is not None and last_login > since:
-        since = last_login
-    failures = AccessLog.objects.filter(
-        action=AccessLog.Action.LOGIN_FAILED, at__gt=since, detail=failed_login_detail(username)
-    )
-    return failures.count() >= settings.LOGIN_MAX_FAILURES
 
 
 def can_assign_roles(

@@ -6,7 +6,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from accounts.models import Employment, Role
+from accounts.http import client_address
+from accounts.models import Employment, Role, User
 from accounts.signals import agreement_accepted, organisation_switched, roles_changed
 from audit.models import AccessLog
 from audit.services import access_log, failed_login_detail
@@ -24,9 +25,17 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     username = str(credentials.get("username", ""))
-    access_log(action=AccessLog.Action.LOGIN_FAILED, detail=failed_login_detail(username))
+    user = User.objects.filter(username=username).first() if username else None
+    address = client_address(request) if request is not None else ""
+    access_log(
+        action=AccessLog.Action.LOGIN_FAILED,
+        user=user,
+        detail=failed_login_detail(known=user is not None, address=address),
+    )
 
 
 @receiver(organisation_switched)

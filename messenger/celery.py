@@ -47,4 +47,10 @@ app.conf.beat_schedule = {
         "args": ("prune_notices",),
         "schedule": crontab(hour=2, minute=45),
     },
+    # Every night at 02:50, forget the sign-in throttle's counts with no try for a day.
+    "prune_sign_in": {
+        "task": "messenger.tasks.run_job",
+        "args": ("prune_sign_in",),
+        "schedule": crontab(hour=2, minute=50),
+    },
 }

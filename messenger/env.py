@@ -1,5 +1,6 @@
 """Typed reading of the environment: every bad value stops start-up and names its variable."""
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -56,6 +57,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated addresses or CIDR networks (`10.0.0.5, 10.1.0.0/16, fd00::/8`); none by
+    default. A network with host bits set (`10.1.2.3/16`) is refused as a likely typo."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(str(ipaddress.ip_network(item)))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {exc}") from None
+    return networks
 
 
 def env_choice(name: str, default: str, choices: set[str]) -> str:

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from accounts.throttle import sign_in_counters_prune
 from mailboxes.notifications import notices_prune, outbox_send
 from mailboxes.services import mailbox_checks_sweep
 from messenger.models import JobStatus
@@ -36,6 +37,7 @@ JOBS: dict[str, Job] = {
         Job("mailbox_checks", "varje minut", lambda: mailbox_checks_sweep()),
         Job("purge", "varje natt 02:30", lambda: asdict(messages_purge())),
         Job("prune_notices", "varje natt 02:45", lambda: notices_prune()),
+        Job("prune_sign_in", "varje natt 02:50", lambda: sign_in_counters_prune()),
     ]
 }
 

@@ -5,6 +5,7 @@ DATABASE_URL / REDIS_URL are set. APP_ENV=production demands every secret and se
 and turns on the hardened HTTP settings that `manage.py check --deploy` looks for.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from messenger.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_str,
     redis_url_checked,
 )
@@ -129,10 +131,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-# Sign-in throttle (accounts.forms.LoginForm): this many failures for one username within the
-# window lock it for the rest of the window, whether the name exists or not.
+# Sign-in throttle (accounts/throttle.py): tries are counted per username from one client
+# address, and per address alone. Past the free tries each next one waits twice as long as the
+# last, from LOGIN_DELAY_SECONDS up to LOGIN_MAX_DELAY_SECONDS. A delay, never a lock: the same
+# username from another address, or with the right password once the wait is over, gets in.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
-LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+# One address may try many usernames (a health centre behind one NAT address): a higher limit.
+LOGIN_ADDRESS_MAX_FAILURES = env_int("LOGIN_ADDRESS_MAX_FAILURES", 30, minimum=1)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30, minimum=1)
+LOGIN_MAX_DELAY_SECONDS = env_int("LOGIN_MAX_DELAY_SECONDS", 900, minimum=1)
+# A count with no try for this long starts afresh; the nightly prune_sign_in job removes it.
+LOGIN_FORGET_HOURS = env_int("LOGIN_FORGET_HOURS", 24, minimum=1)
+if "LOGIN_LOCK_MINUTES" in os.environ:
+    raise ImproperlyConfigured(
+        "LOGIN_LOCK_MINUTES is gone: sign-ins are delayed, not locked (see LOGIN_DELAY_SECONDS)"
+    )
+# The proxies whose X-Forwarded-For is believed: addresses or networks. Empty: REMOTE_ADDR only.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOGIN_REDIRECT_URL = "messenger:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [

@@ -44,6 +44,9 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("SESSION_IDLE_MINUTES", "trettio"),
         ("SESSION_IDLE_MINUTES", "0"),
         ("LOG_LEVEL", "pratsam"),
+        ("TRUSTED_PROXIES", "10.0.0.300"),
+        ("TRUSTED_PROXIES", "10.1.2.3/16"),
+        ("LOGIN_LOCK_MINUTES", "15"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_and_is_named(variable, value):
