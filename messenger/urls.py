@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from messenger.views import categories, compose, home, legal_hold, mailbox, operations, thread
@@ -45,5 +44,4 @@ urlpatterns = [
     path("konto/", include("accounts.urls")),
     path("", include("mailboxes.urls")),  # behorighet/… and forvaltning/brevlador/…
     path("i18n/", include("django.conf.urls.i18n")),
-    path("forvaltning/django/", admin.site.urls),
 ]
