@@ -62,3 +62,65 @@ class RolesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Ange varför rollerna ändras.")},
     )
+
+
+class OneTimeCodeForm(forms.Form):
+    """The second step of a password sign-in: a code from the app or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Engångskod"),
+        max_length=40,
+        help_text=_("Sex siffror från autentiseringsappen, eller en av dina reservkoder."),
+        error_messages={"required": _("Ange koden från autentiseringsappen.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+
+
+class AuthenticatorSetupForm(forms.Form):
+    """A code from the newly added app proves it holds the secret; on the security page the
+    current password is asked too, so an unattended session cannot move the second factor."""
+
+    password = forms.CharField(
+        label=_("Ditt nuvarande lösenord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Ange ditt nuvarande lösenord.")},
+    )
+    code = forms.CharField(
+        label=_("Koden som appen visar"),
+        max_length=10,
+        error_messages={"required": _("Ange koden som appen visar.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, ask_password: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not ask_password:
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Lösenordet stämmer inte."), code="wrong_password")
+        return password
+
+
+class RecoveryCodesForm(forms.Form):
+    code = forms.CharField(
+        label=_("Koden som appen visar nu"),
+        max_length=10,
+        error_messages={"required": _("Ange koden som appen visar.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class TwoFactorResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Skäl till återställningen"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Ange varför tvåstegsverifieringen återställs.")},
+    )

@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "audit",
     "mailboxes",
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
@@ -133,6 +137,13 @@ LOGIN_URL = "accounts:login"
 # window lock it for the rest of the window, whether the name exists or not.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+# A second factor (accounts/two_factor.py): a password sign-in asks for a one-time code from an
+# authenticator app when the user has set one up, and for everyone when REQUIRE_2FA is on (a user
+# without an app then sets one up before getting in). Single sign-on brings its own second factor.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", default=PRODUCTION)
+# How long the code page waits after a correct password before the sign-in starts over.
+TWO_FACTOR_PENDING_SECONDS = 300
+OTP_TOTP_ISSUER = "Funktionsbrevlådan"
 LOGIN_REDIRECT_URL = "messenger:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
