@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import Role
 from accounts.throttle import sign_in_succeeded, sign_in_wait, wait_message
+from accounts.two_factor import two_factor_required
 
 
 class LoginForm(AuthenticationForm):
@@ -25,8 +26,10 @@ class LoginForm(AuthenticationForm):
         if wait:
             raise forms.ValidationError(wait_message(wait), code="throttled")
         cleaned_data = super().clean()
-        # A second factor still to come moves this after its code (see accounts/throttle.py).
-        sign_in_succeeded(self.request, username)
+        # With a code still to come, the code page ends the count (two_factor.sign_in_complete):
+        # a right password alone must not hand out fresh tries for guessing the code.
+        if not two_factor_required(self.get_user()):
+            sign_in_succeeded(self.request, username)
         return cleaned_data
 
 
@@ -58,4 +61,66 @@ class RolesForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Ange varför rollerna ändras.")},
+    )
+
+
+class OneTimeCodeForm(forms.Form):
+    """The second step of a password sign-in: a code from the app or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Engångskod"),
+        max_length=40,
+        help_text=_("Sex siffror från autentiseringsappen, eller en av dina reservkoder."),
+        error_messages={"required": _("Ange koden från autentiseringsappen.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+
+
+class AuthenticatorSetupForm(forms.Form):
+    """A code from the newly added app proves it holds the secret; on the security page the
+    current password is asked too, so an unattended session cannot move the second factor."""
+
+    password = forms.CharField(
+        label=_("Ditt nuvarande lösenord"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Ange ditt nuvarande lösenord.")},
+    )
+    code = forms.CharField(
+        label=_("Koden som appen visar"),
+        max_length=10,
+        error_messages={"required": _("Ange koden som appen visar.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, ask_password: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not ask_password:
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("Lösenordet stämmer inte."), code="wrong_password")
+        return password
+
+
+class RecoveryCodesForm(forms.Form):
+    code = forms.CharField(
+        label=_("Koden som appen visar nu"),
+        max_length=10,
+        error_messages={"required": _("Ange koden som appen visar.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class TwoFactorResetForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Skäl till återställningen"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Ange varför tvåstegsverifieringen återställs.")},
     )

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import two_factor_views, views
 from accounts.forms import LoginForm
 
 app_name = "accounts"
@@ -9,7 +9,7 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "logga-in/",
-        auth_views.LoginView.as_view(
+        two_factor_views.PasswordLoginView.as_view(
             template_name="accounts/login.html",
             authentication_form=LoginForm,
             redirect_authenticated_user=True,
@@ -17,6 +17,13 @@ urlpatterns = [
         name="login",
     ),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second factor of a password sign-in, and the user's own security settings.
+    path("logga-in/engangskod/", two_factor_views.code, name="two_factor"),
+    path("logga-in/ny-app/", two_factor_views.setup_at_sign_in, name="two_factor_setup"),
+    path("sakerhet/", two_factor_views.security, name="security"),
+    path("sakerhet/losenord/", two_factor_views.password_change, name="password_change"),
+    path("sakerhet/app/", two_factor_views.authenticator, name="authenticator"),
+    path("sakerhet/reservkoder/", two_factor_views.recovery_codes, name="recovery_codes"),
     path("organisation/", views.switch_organisation, name="switch_organisation"),
     path("sekretessforbindelse/", views.agreement, name="agreement"),
     path("roller/", views.roles_index, name="roles_index"),

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "audit",
     "mailboxes",
@@ -85,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
@@ -147,6 +151,13 @@ if "LOGIN_LOCK_MINUTES" in os.environ:
     )
 # The proxies whose X-Forwarded-For is believed: addresses or networks. Empty: REMOTE_ADDR only.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# A second factor (accounts/two_factor.py): a password sign-in asks for a one-time code from an
+# authenticator app when the user has set one up, and for everyone when REQUIRE_2FA is on (a user
+# without an app then sets one up before getting in). Single sign-on brings its own second factor.
+REQUIRE_2FA = env_bool("REQUIRE_2FA", default=PRODUCTION)
+# How long the code page waits after a correct password before the sign-in starts over.
+TWO_FACTOR_PENDING_SECONDS = 300
+OTP_TOTP_ISSUER = "Funktionsbrevlådan"
 LOGIN_REDIRECT_URL = "messenger:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [

@@ -42,6 +42,7 @@ messenger_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", include((messenger_patterns, "messenger"))),
     path("konto/", include("accounts.urls")),
+    path("forvaltning/", include("accounts.admin_urls")),  # tvastegsverifiering/…
     path("", include("mailboxes.urls")),  # behorighet/… and forvaltning/brevlador/…
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,4 +1,6 @@
 import threading
+import time
+from binascii import unhexlify
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -6,6 +8,8 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp.oath import hotp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from messenger.models import Category, Delivery, Thread
 from messenger.services import message_reply, thread_start
@@ -85,3 +89,17 @@ def at_once(action: Callable[[], Any], times: int = 2) -> tuple[list[Any], list[
     for worker in workers:
         worker.join(timeout=30)
     return results, errors
+
+
+def totp_code(key_hex: str, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app with this secret shows now (time-machine's now in a test)."""
+    step = int(time.time()) // 30 + steps_ahead
+    return f"{hotp(unhexlify(key_hex), step):06d}"
+
+
+def next_totp_code(username: str) -> str:
+    """A code the user's app shows that has not been used yet: a code is good once, so a second
+    sign-in within the same 30 seconds takes the next one (the server allows one step of drift)."""
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    now_step = int(time.time()) // 30
+    return totp_code(device.key, steps_ahead=max(0, device.last_t + 1 - now_step))

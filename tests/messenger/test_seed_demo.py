@@ -1,15 +1,21 @@
+import base64
+import re
+
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organisation, User
 from mailboxes.models import AddressList, Mailbox, MonitoringRoutine, OutboxItem
-from messenger.demo import TEST_PATIENTS
+from messenger.demo import TEST_PATIENTS, TOTP_SECRETS
 from messenger.models import Question, Thread
 from messenger.patients import normalise_patient_id
 from messenger.services import deadlines_sweep
+from tests.helpers import totp_code
 from tests.testdata import PATIENTS
 
 EXPECTED = {
@@ -108,3 +114,28 @@ def test_every_demo_person_has_their_own_hsa_id(seeded):
     hsa_ids = list(User.objects.values_list("hsa_id", flat=True))
     assert None not in hsa_ids
     assert len(set(hsa_ids)) == len(hsa_ids) == 7
+
+
+def test_every_demo_user_has_an_authenticator_app_with_the_secret_the_readme_lists(seeded):
+    readme = (settings.BASE_DIR / "README.md").read_text("utf-8")
+    listed = dict(re.findall(r"^\| `(\w+)` \| `([A-Z2-7]{32})` \|$", readme, re.MULTILINE))
+    assert listed == TOTP_SECRETS
+    assert set(listed) == set(EXPECTED)
+    for username, secret in listed.items():
+        device = TOTPDevice.objects.get(user__username=username)
+        assert device.confirmed
+        assert device.key == base64.b32decode(secret).hex()
+    # Different for each person: one person's code never opens another's account.
+    assert len(set(listed.values())) == len(listed)
+
+
+def test_a_demo_user_signs_in_with_password_and_the_code_from_the_listed_secret(
+    seeded, demo_password
+):
+    client = Client()
+    client.post(reverse("accounts:login"), {"username": "anna", "password": demo_password})
+    assert "_auth_user_id" not in client.session
+    code = totp_code(base64.b32decode(TOTP_SECRETS["anna"]).hex())
+    response = client.post(reverse("accounts:two_factor"), {"code": code})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="anna").pk)

@@ -5,7 +5,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import F
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import two_factor
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import AgreementAcceptance, Employment, Organisation, Role, User
 from mailboxes.models import (
@@ -181,6 +183,15 @@ class Command(BaseCommand):
                 # A made-up person HSA id: the catalogue sync and single sign-on match by it.
                 user.hsa_id = f"SE2321000016-P{number:04d}"
                 user.save(update_fields=["hsa_id"])
+            # Each has an authenticator app with a fixed secret (the README lists them), so
+            # `REQUIRE_2FA=true make run` can be tried with any app or oathtool.
+            if not TOTPDevice.objects.filter(user=user).exists():
+                TOTPDevice.objects.create(
+                    user=user,
+                    name=two_factor.DEVICE_NAME,
+                    key=demo.totp_key_hex(username),
+                    confirmed=True,
+                )
             # The demo users have read and accepted the confidentiality agreement (R17).
             AgreementAcceptance.objects.get_or_create(user=user, version=CURRENT_VERSION)
             org = organisations[org_name]
