@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include((messenger_patterns, "messenger"))),
     path("konto/", include("accounts.urls")),
     path("", include("mailboxes.urls")),  # behorighet/… and forvaltning/brevlador/…
+    path("forvaltning/personer/", include("accounts.admin_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("forvaltning/django/", admin.site.urls),
 ]
