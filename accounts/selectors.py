@@ -1,3 +1,4 @@
+from django.db.models import Prefetch, Q
 from django.http import Http404
 
 from accounts.models import Employment, Organisation, Role, User
@@ -39,5 +40,53 @@ def get_employment_for_role_admin(
         .first()
     )
     if employment is None or not can_assign_roles(user, working, employment.organisation_id):
+        raise Http404
+    return employment
+
+
+# The system administrators' people pages (accounts/admin_views.py)
+
+PEOPLE_PAGE_SIZE = 50
+
+
+def people_for_admin(query: str) -> list[User]:
+    """At most PEOPLE_PAGE_SIZE people whose name, username or HSA id contains `query`, with
+    their ongoing jobs, for system administrators only."""
+    people = User.objects.order_by("last_name", "first_name", "pk")
+    for word in query.split():
+        people = people.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(hsa_id__icontains=word)
+        )
+    return list(
+        people.prefetch_related(
+            Prefetch(
+                "employments",
+                queryset=Employment.objects.active().select_related("organisation"),
+                to_attr="ongoing",
+            )
+        )[:PEOPLE_PAGE_SIZE]
+    )
+
+
+def get_person_for_admin(user: User, pk: int) -> User:
+    if not user.is_superuser:
+        raise Http404
+    person = User.objects.filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def get_employment_for_admin(user: User, pk: int) -> Employment:
+    """An ongoing employment, for a system administrator to end; 404 for anyone else."""
+    if not user.is_superuser:
+        raise Http404
+    employment = (
+        Employment.objects.active().select_related("user", "organisation").filter(pk=pk).first()
+    )
+    if employment is None:
         raise Http404
     return employment

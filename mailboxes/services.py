@@ -434,6 +434,145 @@ def grant_end(
     return locked
 
 
+@transaction.atomic
+def employment_grants_end(
+    *, employment: Employment, actor: User | None, actor_name: str = "", reason: str
+) -> list[AccessGrant]:
+    """End every open grant given for `employment`, as the employment ends (R17).
+
+    A grant already stops working when its job ends (`AccessGrantQuerySet.usable`); ending it as
+    well records when and why, and takes it off the approvers' review. `actor` None is the
+    catalogue sync, named by `actor_name` in the log. Nobody is notified: the person has left
+    the job, and the approvers see the ending in the log.
+    """
+    grants = list(
+        AccessGrant.objects.select_for_update(of=("self",))
+        .filter(employment=employment, ended_at__isnull=True)
+        .select_related("mailbox__organisation", "user")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for grant in grants:
+        grant.ended_at = now
+        grant.ended_by = actor
+        grant.end_reason = reason[:300]
+        grant.save(update_fields=["ended_at", "ended_by", "end_reason"])
+        access_log(
+            action=AccessLog.Action.ADMIN,
+            user=actor,
+            actor_name=actor_name,
+            organisation_name=employment.organisation.name,
+            mailbox=grant.mailbox,
+            detail=(
+                f"Avslutade behörighet {_level_label(grant.level)} för "
+                f"{grant.user.display_name()} när anställningen vid "
+                f"{employment.organisation.name} upphörde. Skäl: {reason}"
+            ),
+        )
+    return grants
+
+
+def _personal_mailbox_name(user: User, organisation: Organisation, taken_by_other: bool) -> str:
+    name = f"{user.get_full_name() or user.username}, {organisation.name}"
+    # Two people of one name in one organisation: the HSA id tells their mailboxes apart.
+    return f"{name} ({user.hsa_id or user.pk})" if taken_by_other else name
+
+
+@transaction.atomic
+def personal_mailbox_ensure(
+    *, user: User, actor: User | None, actor_name: str = ""
+) -> Mailbox | None:
+    """Give an active person with an ongoing job their personal mailbox (R12), once, with a
+    manage grant that works: on the job that already carries it, else on their first ongoing one.
+
+    The mailbox belongs to that job's organisation and is named after the person. So Anna,
+    whose job in Karlstad carried her mailbox, keeps it through her job in Arvika when Karlstad
+    ends: it moves to Arvika and its grant to the Arvika job. Never reopens a closed mailbox.
+    """
+    jobs = list(
+        Employment.objects.active()
+        .filter(user=user)
+        .select_related("organisation")
+        .order_by("started_at", "pk")
+    )
+    box = Mailbox.objects.select_for_update().filter(owner=user).first()
+    if not user.is_active or not jobs or (box is not None and box.is_closed):
+        return box
+    grant = None
+    if box is not None:
+        grant = (
+            AccessGrant.objects.select_for_update(of=("self",))
+            .filter(user=user, mailbox=box, ended_at__isnull=True)
+            .select_related("employment")
+            .first()
+        )
+    job = next((j for j in jobs if grant is not None and j.pk == grant.employment_id), jobs[0])
+
+    def free_name(box: Mailbox | None) -> str:
+        name = _personal_mailbox_name(user, job.organisation, taken_by_other=False)
+        others = Mailbox.objects.filter(name=name)
+        if box is not None:
+            others = others.exclude(pk=box.pk)
+        return _personal_mailbox_name(user, job.organisation, taken_by_other=others.exists())
+
+    if box is None:
+        box = Mailbox.objects.create(
+            kind=Mailbox.Kind.PERSONAL,
+            owner=user,
+            organisation=job.organisation,
+            name=free_name(None),
+        )
+        access_log(
+            action=AccessLog.Action.ADMIN,
+            mailbox=box,
+            detail=f"Skapade den personliga brevlådan {box.name}",
+            user=actor,
+            actor_name=actor_name,
+        )
+    else:
+        name = free_name(box)
+        if box.organisation_id != job.organisation_id or box.name != name:
+            before = box.name
+            box.organisation = job.organisation
+            box.name = name
+            box.save(update_fields=["organisation", "name"])
+            access_log(
+                action=AccessLog.Action.ADMIN,
+                mailbox=box,
+                detail=f"Ändrade den personliga brevlådan {before} → {box.name}",
+                user=actor,
+                actor_name=actor_name,
+            )
+    if grant is not None and grant.employment_id == job.pk and grant.is_current():
+        return box
+    now = timezone.now()
+    if grant is not None:
+        grant.ended_at = now
+        grant.ended_by = actor
+        grant.end_reason = "Ersatt av behörighet på en pågående anställning"
+        grant.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    AccessGrant.objects.create(
+        user=user,
+        employment=job,
+        mailbox=box,
+        level=AccessGrant.Level.MANAGE,
+        valid_from=now,
+        granted_by=actor,
+    )
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        organisation_name=job.organisation.name,
+        mailbox=box,
+        detail=(
+            f"Gav {user.display_name()} behörighet {_level_label(AccessGrant.Level.MANAGE)} "
+            f"till sin personliga brevlåda, på anställningen vid {job.organisation.name}"
+        ),
+        user=actor,
+        actor_name=actor_name,
+    )
+    return box
+
+
 # Mailbox administration (R5, R14, R24): system administrators, and for the local routine
 # the superusers of the mailbox's organisation
 

@@ -44,5 +44,6 @@ urlpatterns = [
     path("konto/", include("accounts.urls")),
     path("forvaltning/", include("accounts.admin_urls")),  # tvastegsverifiering/…
     path("", include("mailboxes.urls")),  # behorighet/… and forvaltning/brevlador/…
+    path("forvaltning/personer/", include("accounts.people_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
