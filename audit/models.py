@@ -23,6 +23,7 @@ class AccessLog(models.Model):
         LOGIN = "login", _("Loggade in")
         LOGIN_FAILED = "login_failed", _("Misslyckad inloggning")
         LOGOUT = "logout", _("Loggade ut")
+        SSO_REFUSED = "sso_refused", _("Nekad inloggning via SSO")
         SWITCH_ORGANISATION = "switch_organisation", _("Bytte organisation")
         ADMIN = "admin", _("Administration")
         FOLLOW_UP = "follow_up", _("Följde upp per telefon")

@@ -7,7 +7,12 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import Employment, Role
-from accounts.signals import agreement_accepted, organisation_switched, roles_changed
+from accounts.signals import (
+    agreement_accepted,
+    organisation_switched,
+    roles_changed,
+    sso_refused,
+)
 from audit.models import AccessLog
 from audit.services import access_log, failed_login_detail
 
@@ -69,3 +74,10 @@ def on_roles_changed(
             f"{names(new_roles)}. Skäl: {reason}"
         ),
     )
+
+
+@receiver(sso_refused)
+def on_sso_refused(sender: Any, hsa_id: str, detail: str, **kwargs: Any) -> None:
+    # The HSA id is the only thing about the person the row keeps: never a name or e-mail.
+    prefix = f"HSA-id {hsa_id}: " if hsa_id else ""
+    access_log(action=AccessLog.Action.SSO_REFUSED, detail=prefix + detail)
