@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import sso, views
 from accounts.forms import LoginForm
 
 app_name = "accounts"
@@ -9,14 +9,20 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "logga-in/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
+        sso.password_login_gate(
+            auth_views.LoginView.as_view(
+                template_name="accounts/login.html",
+                authentication_form=LoginForm,
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),
-    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (R25): 404 unless OIDC_* is configured.
+    path("logga-in/sso/", sso.sso_start, name="sso_start"),
+    path("logga-in/sso/tillbaka/", sso.sso_callback, name="sso_callback"),
+    path("logga-in/sso/nekad/", sso.sso_refused_page, name="sso_refused"),
+    path("logga-ut/", sso.logout, name="logout"),
     path("organisation/", views.switch_organisation, name="switch_organisation"),
     path("sekretessforbindelse/", views.agreement, name="agreement"),
     path("roller/", views.roles_index, name="roles_index"),
