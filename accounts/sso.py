@@ -253,6 +253,7 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def sso_refused_page(request: HttpRequest) -> HttpResponse:
+    _require_sso()
     reason = request.GET.get("skal", "")
     return render(
         request,

@@ -30,6 +30,8 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def on_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+    if "username" not in credentials:
+        return  # a refused single sign-on, already logged as SSO_REFUSED with its reason
     username = str(credentials.get("username", ""))
     access_log(action=AccessLog.Action.LOGIN_FAILED, detail=failed_login_detail(username))
 

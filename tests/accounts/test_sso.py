@@ -94,6 +94,8 @@ def assert_refused(response, reason: str) -> None:
 def assert_no_session(client: Client) -> None:
     assert "_auth_user_id" not in client.session
     assert not AccessLog.objects.filter(action=AccessLog.Action.LOGIN).exists()
+    # Logged once, as a refused single sign-on, not also as a wrong password for no username.
+    assert not AccessLog.objects.filter(action=AccessLog.Action.LOGIN_FAILED).exists()
 
 
 # Signing in
@@ -124,6 +126,13 @@ def test_a_known_hsa_id_signs_in_and_lands_on_the_home_page(client, anna):
     home = client.get(reverse("messenger:home"))
     assert home.status_code == 200
     assert "Karlstads kommun HSL (FBL)" in home.content.decode()
+
+
+def test_someone_already_signed_in_is_not_sent_to_the_provider(anna):
+    client = Client()
+    client.force_login(anna)
+    response = client.get(reverse("accounts:sso_start"))
+    assert response["Location"] == reverse("messenger:home")
 
 
 def test_it_goes_on_to_the_page_asked_for_before_signing_in(client, anna, world):
@@ -409,6 +418,7 @@ def test_without_sso_there_is_no_siths_button_and_no_sso_urls(client, db):
     body = client.get(reverse("accounts:login")).content.decode()
     assert "SITHS" not in body
     assert client.get(reverse("accounts:sso_start")).status_code == 404
+    assert client.get(reverse("accounts:sso_refused")).status_code == 404
     assert (
         client.get(reverse("accounts:sso_callback"), {"code": "x", "state": "y"}).status_code == 404
     )
