@@ -133,6 +133,9 @@ class HsaIdBackend(OIDCAuthenticationBackend):
             if "Nonce" in str(exc):
                 raise Refusal(Reason.FAILED, "nonce stämmer inte med inloggningens") from None
             raise
+        if "exp" not in payload:
+            # pyjwt checks an expiry only when there is one; OpenID Connect requires it.
+            raise Refusal(Reason.FAILED, "id-token saknar giltighetstid (exp)")
         audience = payload.get("aud")
         audiences = [audience] if isinstance(audience, str) else list(audience or [])
         client_id = settings.OIDC_RP_CLIENT_ID

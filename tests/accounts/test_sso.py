@@ -11,6 +11,7 @@ import requests
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts.sso import HsaIdBackend
 from audit.models import AccessLog
@@ -323,6 +324,21 @@ def test_an_expired_id_token_is_refused(client, anna, settings, client_id, provi
     assert_refused(response, "fel")
     assert_no_session(client)
     assert refusals() == ["id-token har gått ut"]
+
+
+def test_an_id_token_without_an_expiry_is_refused(client, anna, monkeypatch):
+    # The provider's genuine token, read as if it had come without exp.
+    real_payload = OIDCAuthenticationBackend.get_payload_data
+    monkeypatch.setattr(
+        OIDCAuthenticationBackend,
+        "get_payload_data",
+        lambda self, token, key: {
+            k: v for k, v in real_payload(self, token, key).items() if k != "exp"
+        },
+    )
+    assert_refused(sign_in(client, "anna-siths"), "fel")
+    assert_no_session(client)
+    assert refusals() == ["id-token saknar giltighetstid (exp)"]
 
 
 def test_a_denial_at_the_provider_is_refused(client, anna):
