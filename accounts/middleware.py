@@ -141,7 +141,15 @@ class ConfidentialityAgreementMiddleware:
     """
 
     EXEMPT_VIEWS = frozenset(
-        {"accounts:login", "accounts:logout", "accounts:agreement", "set_language"}
+        {
+            "accounts:login",
+            "accounts:logout",
+            "accounts:agreement",
+            "accounts:sso_start",
+            "accounts:sso_callback",
+            "accounts:sso_refused",
+            "set_language",
+        }
     )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

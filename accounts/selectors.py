@@ -1,4 +1,4 @@
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 
 from accounts.models import Employment, Organisation, Role, User
@@ -42,6 +42,17 @@ def get_employment_for_role_admin(
     if employment is None or not can_assign_roles(user, working, employment.organisation_id):
         raise Http404
     return employment
+
+
+def get_person_by_hsa_id(hsa_id: str) -> User | None:
+    """The person single sign-on names by their HSA id, with `active_employments` counted, or
+    None. Matched on the HSA id alone: never a name or an e-mail address, which two people
+    can share or change."""
+    return (
+        User.objects.filter(hsa_id=hsa_id)
+        .annotate(active_employments=Count("employments", filter=Q(employments__ended_at=None)))
+        .first()
+    )
 
 
 # The system administrators' people pages (accounts/admin_views.py)

@@ -1,7 +1,6 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import two_factor_views, views
+from accounts import sso, two_factor_views, views
 from accounts.forms import LoginForm
 
 app_name = "accounts"
@@ -9,14 +8,20 @@ app_name = "accounts"
 urlpatterns = [
     path(
         "logga-in/",
-        two_factor_views.PasswordLoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
+        sso.password_login_gate(
+            two_factor_views.PasswordLoginView.as_view(
+                template_name="accounts/login.html",
+                authentication_form=LoginForm,
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),
-    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (R25): 404 unless OIDC_* is configured.
+    path("logga-in/sso/", sso.sso_start, name="sso_start"),
+    path("logga-in/sso/tillbaka/", sso.sso_callback, name="sso_callback"),
+    path("logga-in/sso/nekad/", sso.sso_refused_page, name="sso_refused"),
+    path("logga-ut/", sso.logout, name="logout"),
     # The second factor of a password sign-in, and the user's own security settings.
     path("logga-in/engangskod/", two_factor_views.code, name="two_factor"),
     path("logga-in/ny-app/", two_factor_views.setup_at_sign_in, name="two_factor_setup"),

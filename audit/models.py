@@ -26,6 +26,7 @@ class AccessLog(models.Model):
         PASSWORD_CHANGE = "password_change", _("Bytte lösenord")
         OTP_SETUP = "otp_setup", _("Ändrade tvåstegsverifiering")
         OTP_RESET = "otp_reset", _("Återställde någons tvåstegsverifiering")
+        SSO_REFUSED = "sso_refused", _("Nekad inloggning via SSO")
         SWITCH_ORGANISATION = "switch_organisation", _("Bytte organisation")
         ADMIN = "admin", _("Administration")
         FOLLOW_UP = "follow_up", _("Följde upp per telefon")

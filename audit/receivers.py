@@ -8,7 +8,12 @@ from django.dispatch import receiver
 
 from accounts.http import client_address
 from accounts.models import Employment, Role, User
-from accounts.signals import agreement_accepted, organisation_switched, roles_changed
+from accounts.signals import (
+    agreement_accepted,
+    organisation_switched,
+    roles_changed,
+    sso_refused,
+)
 from audit.models import AccessLog
 from audit.services import access_log, failed_login_detail
 
@@ -28,6 +33,8 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
+    if "username" not in credentials:
+        return  # a refused single sign-on, already logged as SSO_REFUSED with its reason
     username = str(credentials.get("username", ""))
     user = User.objects.filter(username=username).first() if username else None
     address = client_address(request) if request is not None else ""
@@ -78,3 +85,10 @@ def on_roles_changed(
             f"{names(new_roles)}. Skäl: {reason}"
         ),
     )
+
+
+@receiver(sso_refused)
+def on_sso_refused(sender: Any, hsa_id: str, detail: str, **kwargs: Any) -> None:
+    # The HSA id is the only thing about the person the row keeps: never a name or e-mail.
+    prefix = f"HSA-id {hsa_id}: " if hsa_id else ""
+    access_log(action=AccessLog.Action.SSO_REFUSED, detail=prefix + detail)

@@ -8,6 +8,7 @@ and turns on the hardened HTTP settings that `manage.py check --deploy` looks fo
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -113,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.working_organisation",
+                "accounts.context_processors.sign_in",
                 "messenger.context_processors.navigation",
             ],
         },
@@ -234,6 +236,73 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+
+# Single sign-on (R25) over OpenID Connect: the authorization code flow with PKCE against the
+# region's identity provider (SITHS). On when OIDC_RP_CLIENT_ID is set; every OIDC_* variable
+# it needs must then be given. A person is matched by the HSA id in OIDC_HSA_CLAIM alone and
+# never created here: the catalogue sync does that (accounts/sso.py).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+# The password form: only single sign-on once this is off.
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", default=True)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+
+def _oidc_required(name: str) -> str:
+    value = env_str(name, "")  # .env.example leaves them empty: empty is missing
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when OIDC_RP_CLIENT_ID is")
+    return value
+
+
+def _oidc_url(name: str) -> str:
+    url = _oidc_required(name)
+    if not url.startswith(("https://",) if PRODUCTION else ("https://", "http://")):
+        raise ImproperlyConfigured(f"{name} must be an https:// address, not {url!r}")
+    return url
+
+
+if OIDC_ENABLED:
+    OIDC_RP_CLIENT_SECRET = _oidc_required("OIDC_RP_CLIENT_SECRET")
+    # The id token's iss must be exactly this (mozilla-django-oidc does not check it).
+    OIDC_OP_ISSUER = _oidc_url("OIDC_OP_ISSUER")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _oidc_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = _oidc_url("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = _oidc_url("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = _oidc_url("OIDC_OP_JWKS_ENDPOINT")
+    # The provider's end_session endpoint: signing out of the app signs out of the provider, so
+    # the next person at a shared computer does not sign in as the last one.
+    OIDC_OP_LOGOUT_ENDPOINT = _oidc_url("OIDC_OP_LOGOUT_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env_choice(
+        "OIDC_RP_SIGN_ALGO", "RS256", {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
+    )
+    OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile")
+    if "openid" not in OIDC_RP_SCOPES.split():
+        raise ImproperlyConfigured("OIDC_RP_SCOPES must include openid")
+    # The claim with the person's HSA id (Inera's identity provider calls it employeeHsaId).
+    OIDC_HSA_CLAIM = env_str("OIDC_HSA_CLAIM", "employeeHsaId")
+    if not OIDC_HSA_CLAIM:
+        raise ImproperlyConfigured("OIDC_HSA_CLAIM must name the claim that holds the HSA id")
+    OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
+    OIDC_USE_PKCE = True
+    OIDC_USE_NONCE = True
+    OIDC_CREATE_USER = False
+    OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+    OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:sso_callback"
+    AUTHENTICATION_BACKENDS = [
+        *(AUTHENTICATION_BACKENDS if PASSWORD_LOGIN else []),
+        "accounts.sso.HsaIdBackend",
+    ]
+    # The logout form posts to us and we send the browser on to the provider: a form's
+    # redirect counts against form-action.
+    _logout = urlsplit(OIDC_OP_LOGOUT_ENDPOINT)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_logout.scheme}://{_logout.netloc}"
+    )
+elif not PASSWORD_LOGIN:
+    raise ImproperlyConfigured(
+        "PASSWORD_LOGIN=false needs single sign-on: set OIDC_RP_CLIENT_ID and the other OIDC_*"
+    )
 
 # Celery: Redis as broker only; every due time lives in PostgreSQL (see messenger/celery.py).
 CELERY_BROKER_URL = REDIS_URL

@@ -189,6 +189,11 @@ ADMIN_ONLY = expect(404, admin=200)  # system administration
 # THE TABLE.
 
 MATRIX: dict[str, Row] = {
+    # Single sign-on (R25): not configured in the tests, so not there for anyone
+    # (tests/accounts/test_sso.py tests it with a real provider).
+    "accounts:sso_start": get(expect(404, anonymous=404)),
+    "accounts:sso_callback": get(expect(404, anonymous=404)),
+    "accounts:sso_refused": get(expect(404, anonymous=404)),
     # The second step of a password sign-in: with no password step pending, back to sign in.
     "accounts:two_factor": get(expect(LOGIN)),
     "accounts:two_factor_setup": get(expect(LOGIN)),
