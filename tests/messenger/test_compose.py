@@ -142,6 +142,8 @@ BAD_INPUT = [
     ("subject", "<b>Viktigt</b>", "HTML eller skript"),
     ("subject", "Recept 20000101-2384", "Skriv inte personnummer i ämnet"),
     ("subject", "Recept 0001012384", "Skriv inte personnummer i ämnet"),
+    ("subject", "Recept 19121212–1212", "Skriv inte personnummer i ämnet"),
+    ("subject", "Recept 19 12 12-12 12", "Skriv inte personnummer i ämnet"),
     ("recipient", "999999", "Mottagaren finns inte eller är stängd"),
     ("recipient", "", "Välj vilken funktionsbrevlåda"),
     ("category", "999999", "Kategorin finns inte"),
