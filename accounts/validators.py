@@ -25,7 +25,11 @@ _PATIENT_NUMBER = re.compile(
 
 
 def no_markup(value: str) -> None:
-    """Text only: anything that looks like an HTML tag or script is refused, not silently kept."""
+    """Text only: anything that looks like an HTML tag or script is refused, not silently kept.
+
+    Only for identifiers, never for prose: clinical text is full of "<" ("CRP <5", "Hb <lågt"),
+    and the templates escape it anyway.
+    """
     if _TAG.search(value or ""):
         raise ValidationError(
             _("Texten får inte innehålla HTML eller skript (till exempel <b> eller <script>)."),

@@ -138,8 +138,6 @@ BAD_INPUT = [
     ("patient", "20001301-2384", "Kontrollsiffran"),
     ("body", "", "Detta fält måste fyllas i"),
     ("body", "x" * 10_001, "10000"),
-    ("body", "Hej <script>alert(1)</script>", "HTML eller skript"),
-    ("subject", "<b>Viktigt</b>", "HTML eller skript"),
     ("subject", "Recept 20000101-2384", "Skriv inte personnummer i ämnet"),
     ("subject", "Recept 0001012384", "Skriv inte personnummer i ämnet"),
     ("subject", "Recept 19121212–1212", "Skriv inte personnummer i ämnet"),
