@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("organisation/", views.switch_organisation, name="switch_organisation"),
+    path("fortsatt-arbeta/", views.keep_alive, name="keep_alive"),
     path("sekretessforbindelse/", views.agreement, name="agreement"),
     path("roller/", views.roles_index, name="roles_index"),
     path("roller/<int:organisation_id>/", views.roles, name="roles"),

@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.working_organisation",
+                "accounts.context_processors.idle_warning",
                 "messenger.context_processors.navigation",
             ],
         },
