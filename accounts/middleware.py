@@ -104,8 +104,11 @@ class IdleTimeoutMiddleware:
             ):
                 logout(request)
                 messages.info(request, _("Du har loggats ut efter en tids inaktivitet."))
-                return full_page_redirect(request, redirect_to_login(request.get_full_path()))
-            if request.path not in settings.SESSION_PASSIVE_PATHS:
+                # The idle warning sends the browser to the login page itself, with its own
+                # ?next=: that one is kept rather than pointing back at the login page.
+                if request.path != resolve_url(settings.LOGIN_URL):
+                    return full_page_redirect(request, redirect_to_login(request.get_full_path()))
+            elif request.path not in settings.SESSION_PASSIVE_PATHS:
                 request.session[IDLE_KEY] = now
         return full_page_redirect(request, self.get_response(request))
 
@@ -148,6 +151,7 @@ class ConfidentialityAgreementMiddleware:
             "accounts:sso_start",
             "accounts:sso_callback",
             "accounts:sso_refused",
+            "accounts:keep_alive",  # shows nothing; the agreement page has the idle warning too
             "set_language",
         }
     )

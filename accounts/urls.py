@@ -30,6 +30,7 @@ urlpatterns = [
     path("sakerhet/app/", two_factor_views.authenticator, name="authenticator"),
     path("sakerhet/reservkoder/", two_factor_views.recovery_codes, name="recovery_codes"),
     path("organisation/", views.switch_organisation, name="switch_organisation"),
+    path("fortsatt-arbeta/", views.keep_alive, name="keep_alive"),
     path("sekretessforbindelse/", views.agreement, name="agreement"),
     path("roller/", views.roles_index, name="roles_index"),
     path("roller/<int:organisation_id>/", views.roles, name="roles"),

@@ -42,6 +42,14 @@ def switch_organisation(request: AppRequest) -> HttpResponse:
     return HttpResponseRedirect(target)
 
 
+@login_required
+@require_POST
+def keep_alive(request: AppRequest) -> HttpResponse:
+    """The idle warning's "Fortsätt arbeta" (static/js/idle.js). A request like any other, so
+    it counts as activity and the idle clock starts again (IdleTimeoutMiddleware)."""
+    return HttpResponse(status=204)
+
+
 def _safe_next(request: AppRequest, raw: str) -> str:
     if raw and url_has_allowed_host_and_scheme(raw, allowed_hosts={request.get_host()}):
         return raw

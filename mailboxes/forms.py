@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Employment, Organisation, Role, User
-from accounts.validators import no_markup
+from accounts.validators import NoPatientNumber
 from mailboxes.models import AccessGrant, AddressList, Mailbox
 from mailboxes.selectors import grant_holder_ids
 from mailboxes.services import check_date_ahead
@@ -363,7 +363,12 @@ class AbsenceForm(forms.Form):
         max_length=300,
         required=False,
         help_text=_("Till exempel vem som tar dina ärenden. Inga patientuppgifter."),
-        validators=[no_markup],
+        # Shown to colleagues about to forward any thread, not only this patient's.
+        validators=[
+            NoPatientNumber(
+                _("Skriv inte personnummer i frånvaromeddelandet. Kollegor ser det i alla ärenden.")
+            )
+        ],
     )
 
     def clean_until(self) -> date | None:

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -16,6 +17,35 @@ def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
         .order_by("-level")
         .values("level")[:1]
     )
+
+
+def current_grant_employment(user: User, mailbox_ref: str = "pk") -> Subquery:
+    """The employment the user's current grant on the outer query's mailbox was given for."""
+    return Subquery(
+        AccessGrant.objects.usable_by(user)
+        .filter(mailbox=OuterRef(mailbox_ref))
+        .order_by("-level", "pk")
+        .values("employment_id")[:1]
+    )
+
+
+def grant_employment(row: object, employments: Iterable[Employment] = ()) -> Employment:
+    """The job the user acts in within a mailbox: the employment of the grant that opened it.
+
+    `row` is a mailbox or delivery a selector annotated with `grant_employment_id`. Not the
+    working organisation the switcher chose (R18): Anna, a nurse at Karlstad and a district
+    nurse at Vc Gripen, replying in Gripen's mailbox while working as Karlstad, signs and is
+    logged as Gripen's district nurse. The grant only works while that employment is ongoing,
+    so it is among the user's active `employments` the middleware loaded (no query), unless it
+    ended a moment ago.
+    """
+    employment_id = getattr(row, "grant_employment_id", None)
+    found = next((e for e in employments if e.pk == employment_id), None)
+    if found is None and employment_id is not None:
+        found = Employment.objects.select_related("organisation").filter(pk=employment_id).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def grant_holder_ids(mailbox: Mailbox) -> QuerySet[AccessGrant, int]:
@@ -61,11 +91,13 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
     """The mailbox if the user holds a current grant of at least `level` on it; 404 otherwise.
 
     Outsiders learn nothing, not even that the mailbox exists. The mailbox comes annotated with
-    `grant_level`, the user's level on it.
+    `grant_level`, the user's level on it, and `grant_employment_id` (see grant_employment).
     """
     mailbox = (
         Mailbox.objects.select_related("organisation")
-        .annotate(grant_level=current_level(user))
+        .annotate(
+            grant_level=current_level(user), grant_employment_id=current_grant_employment(user)
+        )
         .filter(pk=pk, grant_level__gte=level)
         .first()
     )

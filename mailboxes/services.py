@@ -372,7 +372,7 @@ def grant_end(
     """
     locked = (
         AccessGrant.objects.select_for_update(of=("self",))
-        .select_related("mailbox__organisation", "user")
+        .select_related("mailbox__organisation", "user", "employment__organisation")
         .get(pk=grant.pk)
     )
     if not locked.is_current():
@@ -419,10 +419,12 @@ def grant_end(
             mailbox=locked.mailbox,
             text=text % {"mailbox": locked.mailbox.name, "date": date},
         )
+    # Giving one's own grant back is done as the job it was for, whatever job one works in now.
+    acting = locked.employment if own else actor_employment
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
-        organisation_name=actor_employment.organisation.name if actor_employment else "",
+        organisation_name=acting.organisation.name if acting else "",
         mailbox=locked.mailbox,
         detail=(
             f"Avslutade behörighet {_level_label(locked.level)} för "

@@ -90,9 +90,9 @@ class ComposeForm(TokenForm):
             "innebära någon risk för patienten om meddelandet aldrig läses."
         ),
     )
-    subject = forms.CharField(
-        label=_("Ämne"), max_length=200, validators=[no_markup, no_patient_number]
-    )
+    # Clinical text is full of "<" ("Hb <lågt"): no check for markup in what people write, the
+    # templates escape it. Only the journal-link reference, an identifier, refuses markup.
+    subject = forms.CharField(label=_("Ämne"), max_length=200, validators=[no_patient_number])
     patient = PatientField()
     body = forms.CharField(
         label=_("Meddelande"),
@@ -100,7 +100,6 @@ class ComposeForm(TokenForm):
         min_length=10,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Skriv en tydlig fråga eller ett tydligt syfte."),
-        validators=[no_markup],
         error_messages={
             "min_length": _("Skriv en tydlig fråga eller ett syfte (minst 10 tecken).")
         },
@@ -136,7 +135,6 @@ class ReplyForm(TokenForm):
         label=_("Svar"),
         max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 6}),
-        validators=[no_markup],
         error_messages={"required": _("Skriv ett svar innan du skickar.")},
     )
 
@@ -148,7 +146,6 @@ class FollowUpForm(forms.Form):
         label=_("Vad sades i telefon?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[no_markup],
         error_messages={"required": _("Skriv kort vad som sades i telefon.")},
     )
 
@@ -178,7 +175,6 @@ class ForwardForm(TokenForm):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[no_markup],
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
@@ -200,7 +196,8 @@ class JournalLinkForm(TokenForm):
     kind = forms.ChoiceField(
         label=_("Typ"), choices=JournalLink.Kind.choices, widget=forms.RadioSelect
     )
-    title = forms.CharField(label=_("Rubrik"), max_length=200, validators=[no_markup])
+    title = forms.CharField(label=_("Rubrik"), max_length=200)
+    # An identifier in the record system, never prose: markup there is a mistake.
     reference = forms.CharField(
         label=_("Referens i journalsystemet"),
         max_length=200,
@@ -312,6 +309,5 @@ class LegalHoldForm(forms.Form):
         help_text=_("Till exempel ett tillsynsärende eller en begäran om utlämnande."),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[no_markup],
         error_messages={"required": _("Ange skälet till att ärendet ska bevaras.")},
     )

@@ -1,6 +1,7 @@
 """Every read of threads and messages: permission-checked, and logged where patient data shows."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ from accounts.models import Employment, Organisation, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
-from mailboxes.selectors import current_level
+from mailboxes.selectors import current_grant_employment, current_level, grant_employment
 from messenger.models import Delivery, JournalLink, Message, Question, Thread, ThreadEvent
 
 PAGE_SIZE = 25
@@ -45,11 +46,14 @@ def get_delivery_for_user(
     thread_id: int,
     level: int = AccessGrant.Level.READ,
     log_as: str | None = None,
-    employment: Employment | None = None,
+    employments: Iterable[Employment] = (),
 ) -> Delivery:
     """The one door to a thread: as held by a mailbox the user has a current grant on.
 
-    Anyone else gets 404, whatever the ids. With `log_as`, the access goes into the access log.
+    Anyone else gets 404, whatever the ids. With `log_as`, the access goes into the access log,
+    in the name of the grant's employment (see grant_employment; `employments` are the user's
+    active ones, already loaded). The delivery comes annotated with `grant_level` and
+    `grant_employment_id`.
     """
     delivery = (
         Delivery.objects.select_related(
@@ -60,14 +64,17 @@ def get_delivery_for_user(
             "thread__first_opened_by",
             "forwarded_from",
         )
-        .annotate(grant_level=current_level(user, "mailbox_id"))
+        .annotate(
+            grant_level=current_level(user, "mailbox_id"),
+            grant_employment_id=current_grant_employment(user, "mailbox_id"),
+        )
         .filter(mailbox_id=mailbox_id, thread_id=thread_id, grant_level__gte=level)
         .first()
     )
     if delivery is None:
         raise Http404
     if log_as is not None:
-        log_thread_access(user, employment, delivery, action=log_as)
+        log_thread_access(user, grant_employment(delivery, employments), delivery, action=log_as)
     return delivery
 
 
@@ -233,7 +240,8 @@ def search_deliveries(
 
 
 def preset_recipients(employment: Employment | None, sender: Mailbox) -> list[Mailbox]:
-    """R3: the working municipality's preset list, in its order, open mailboxes only."""
+    """R3: the preset list of the municipality the sender writes for (the employment of the
+    sending mailbox's grant), in its order, open mailboxes only."""
     if employment is None:
         return []
     entries = (

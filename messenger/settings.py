@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.working_organisation",
                 "accounts.context_processors.sign_in",
+                "accounts.context_processors.idle_warning",
                 "messenger.context_processors.navigation",
             ],
         },

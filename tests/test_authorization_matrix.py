@@ -258,6 +258,8 @@ MATRIX: dict[str, Row] = {
     # Signing in and out, the working organisation, the agreement.
     "accounts:login": get(expect(302, anonymous=200)),
     "accounts:logout": post(expect(LOGIN)),
+    # The idle warning's "Fortsätt arbeta": counts as activity, shows nothing.
+    "accounts:keep_alive": post(expect(204)),
     # Only those employed by Karlstad may work for Karlstad.
     "accounts:switch_organisation": post(
         expect(404, anna=302, eva=302), data={"organisation": S.karlstad}

@@ -2,18 +2,22 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.http import AppRequest
 from accounts.models import Employment
+from mailboxes.models import Mailbox
+from mailboxes.selectors import grant_employment
+from messenger.models import Delivery
 
 
-def working_employment(request: AppRequest) -> Employment:
-    """The organisation the user works in now; someone with none can do nothing here."""
-    if request.employment is None:
-        raise Http404
-    return request.employment
+def acting_employment(request: AppRequest, row: Mailbox | Delivery) -> Employment:
+    """The job the user acts in within the mailbox of `row`, fetched by get_mailbox_for_user or
+    get_delivery_for_user: the employment its grant was given for, whatever organisation the
+    switcher says the user works in now (R18). Every access-log row and signature of an action
+    in a mailbox takes its organisation and profession from here."""
+    return grant_employment(row, request.employments)
 
 
 def same_site_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

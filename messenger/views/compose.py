@@ -13,14 +13,14 @@ from messenger.forms import ComposeForm
 from messenger.models import Message
 from messenger.selectors import preset_recipients, search_recipients
 from messenger.services import thread_start
-from messenger.views.common import working_employment
+from messenger.views.common import acting_employment
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def compose(request: AppRequest, pk: int) -> HttpResponse:
     sender = get_mailbox_for_user(request.user, pk, level=AccessGrant.Level.SEND)
-    employment = working_employment(request)
+    employment = acting_employment(request, sender)
     if sender.is_closed:
         messages.error(request, _("Brevlådan är stängd. Inga meddelanden kan skickas från den."))
         return redirect("messenger:mailbox", pk=sender.pk)

@@ -23,6 +23,7 @@ from messenger.selectors import (
     search_deliveries,
 )
 from messenger.services import trash_empty
+from messenger.views.common import acting_employment
 
 
 @login_required
@@ -101,7 +102,7 @@ def search(request: AppRequest, pk: int) -> HttpResponse:
             results = search_deliveries(
                 box,
                 user=request.user,
-                employment=request.employment,
+                employment=acting_employment(request, box),
                 patient_id=data["patient"],
                 text=data["text"],
                 category_id=data["category"].pk if data["category"] else None,
@@ -121,7 +122,9 @@ def empty_trash(request: AppRequest, pk: int) -> HttpResponse:
     box = get_mailbox_for_user(request.user, pk, level=AccessGrant.Level.SEND)
     trashed = Delivery.objects.filter(mailbox=box, folder=Delivery.Folder.TRASH).count()
     if request.method == "POST":
-        emptied = trash_empty(user=request.user, employment=request.employment, mailbox=box)
+        emptied = trash_empty(
+            user=request.user, employment=acting_employment(request, box), mailbox=box
+        )
         text = ngettext(
             "Papperskorgen är tömd (%(n)d ärende).",
             "Papperskorgen är tömd (%(n)d ärenden).",

@@ -33,7 +33,7 @@ from messenger.services import (
     message_reply,
     question_follow_up,
 )
-from messenger.views.common import same_site_only, working_employment
+from messenger.views.common import acting_employment, same_site_only
 
 
 def _render_thread(
@@ -47,8 +47,7 @@ def _render_thread(
     status: int = 200,
 ) -> HttpResponse:
     can_send = grant_level(delivery) >= AccessGrant.Level.SEND and not delivery.mailbox.is_closed
-    employment = request.employment
-    can_link = can_send and may_link(employment, delivery.mailbox)
+    can_link = can_send and may_link(acting_employment(request, delivery), delivery.mailbox)
     thread = delivery.thread
     content = thread_content(thread)
     # R9: the asking side follows up an open question by phone, above all once it is overdue.
@@ -90,7 +89,7 @@ def _delivery(
         thread_id=thread_pk,
         level=level,
         log_as=log_as,
-        employment=request.employment,
+        employments=request.employments,
     )
 
 
@@ -116,7 +115,7 @@ def thread(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse
 @require_POST
 def reply(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
-    employment = working_employment(request)
+    employment = acting_employment(request, delivery)
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
@@ -143,7 +142,7 @@ def reply(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
 @require_POST
 def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
-    employment = working_employment(request)
+    employment = acting_employment(request, delivery)
     form = JournalLinkForm(request.POST)
     status = 400
     attached = False
@@ -178,7 +177,7 @@ def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRes
 @require_POST
 def follow_up(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
-    employment = working_employment(request)
+    employment = acting_employment(request, delivery)
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
@@ -236,7 +235,7 @@ def forward(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpRespons
         level=AccessGrant.Level.SEND,
         log_as=AccessLog.Action.VIEW_THREAD if request.method == "GET" else None,
     )
-    employment = working_employment(request)
+    employment = acting_employment(request, delivery)
     form = ForwardForm(
         request.POST or None,
         candidates=forward_candidates(delivery.mailbox.organisation, request.user),

@@ -4,7 +4,7 @@ from django.urls import reverse
 from accounts import agreement
 from accounts.models import AgreementAcceptance, User
 from audit.models import AccessLog
-from tests.factories import EmploymentFactory, UserFactory
+from tests.factories import AccessGrantFactory, EmploymentFactory, UserFactory
 
 
 def new_user_client(world) -> tuple[Client, User]:
@@ -138,3 +138,27 @@ def test_the_agreement_page_forwards_someone_who_already_accepted(world):
     response = client.get(reverse("accounts:agreement"), {"next": "/behorighet/"})
     assert response.status_code == 302
     assert response["Location"] == "/behorighet/"
+
+
+def test_no_page_shows_the_mailboxes_before_the_agreement_is_accepted(world):
+    # R17: not even the names of the mailboxes, on the error pages the gate does not stand in
+    # front of (an unknown address, a refused form) nor on the agreement page itself.
+    client, user = new_user_client(world)
+    AccessGrantFactory.create(user=user, mailbox=world.karlstad_fbl)
+    refusing = Client(enforce_csrf_checks=True)
+    refusing.force_login(user)
+    pages = {
+        404: client.get("/finns-inte/"),
+        200: client.get(reverse("accounts:agreement")),
+        403: refusing.post(reverse("accounts:agreement"), {"version": agreement.CURRENT_VERSION}),
+    }
+    for status, response in pages.items():
+        assert response.status_code == status
+        page = response.content.decode()
+        assert world.karlstad_fbl.name not in page
+        assert "Mina brevlådor" not in page
+
+    client.post(
+        reverse("accounts:agreement"), {"version": agreement.CURRENT_VERSION, "accept": "on"}
+    )
+    assert world.karlstad_fbl.name in client.get("/finns-inte/").content.decode()

@@ -89,3 +89,16 @@ def test_an_empty_date_means_back_again(world):
     world.doctor.client().post(absence_url(world.doctor.mailbox), {"until": "", "note": "x"})
     world.doctor.mailbox.refresh_from_db()
     assert (world.doctor.mailbox.absence_until, world.doctor.mailbox.absence_note) == (None, "")
+
+
+def test_a_personnummer_in_the_absence_note_is_refused(world):
+    # The note shows to colleagues about to forward any thread, outside the patient's own.
+    until = timezone.localdate() + timedelta(days=7)
+    response = world.doctor.client().post(
+        absence_url(world.doctor.mailbox),
+        {"until": until.isoformat(), "note": "Ring om 19121212–1212"},
+        follow=True,
+    )
+    assert "Skriv inte personnummer i frånvaromeddelandet" in response.content.decode()
+    world.doctor.mailbox.refresh_from_db()
+    assert (world.doctor.mailbox.absence_until, world.doctor.mailbox.absence_note) == (None, "")
