@@ -17,6 +17,11 @@ def serious_violations(page: Page) -> list[str]:
 
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/konto/logga-in/")
+    sign_in_here(page, username, password)
+
+
+def sign_in_here(page: Page, username: str, password: str) -> None:
+    """Fill in the login page the browser is on, and the code page if one follows."""
     page.get_by_label("Användarnamn").fill(username)
     page.get_by_label("Lösenord").fill(password)
     with page.expect_navigation():

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import log_in, serious_violations
+from tests.browser.helpers import log_in, serious_violations, sign_in_here
 
 pytestmark = pytest.mark.browser
 
@@ -53,9 +53,7 @@ def test_without_an_answer_the_page_goes_to_the_login_and_comes_back_after(
     mailbox = page.url.removeprefix(demo_site.url)
     expect(page).to_have_url(re.compile(r"/konto/logga-in/\?next="), timeout=15_000)
     expect(page.get_by_text("Du har loggats ut efter en tids inaktivitet.")).to_be_visible()
-    page.get_by_label("Användarnamn").fill("anna")
-    page.get_by_label("Lösenord").fill(demo_password)
-    page.get_by_role("button", name="Logga in").click()
+    sign_in_here(page, "anna", demo_password)
     expect(page).to_have_url(demo_site.url + mailbox)
 
 
