@@ -1,10 +1,10 @@
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest
 
 from accounts import agreement
-from accounts.models import Notification
-from messenger.selectors import mailboxes_with_unread
+from messenger.selectors import navigation_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -17,9 +17,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         # the agreement gate does not stand in front of either: a 404, a refused form, the
         # agreement page itself.
         return {"hide_navigation": True}
-    # A callable, so the query runs only if a template shows the navigation; a view that already
-    # has the list passes nav_mailboxes itself.
+    # Callables, so the query runs only if a template shows the navigation, and once for both;
+    # a view that already has the navigation passes nav_mailboxes and unread_notices itself.
+    navigation = cache(lambda: navigation_for(user))
     return {
-        "nav_mailboxes": lambda: list(mailboxes_with_unread(user)),
-        "unread_notices": lambda: Notification.objects.unread().filter(user=user).count(),
+        "nav_mailboxes": lambda: navigation().mailboxes,
+        "unread_notices": lambda: navigation().unread_notices,
     }

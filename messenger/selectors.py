@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Employment, Organisation, User
+from accounts.models import Employment, Notification, Organisation, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
@@ -21,22 +21,65 @@ from messenger.models import Delivery, JournalLink, Message, Question, Thread, T
 PAGE_SIZE = 25
 
 
+def _unread_in_inbox() -> Subquery:
+    """The count of a mailbox's unread inbox threads, for a mailbox row (OuterRef "pk").
+
+    A correlated count rather than a join with an aggregate: PostgreSQL answers it from the
+    partial index delivery_unread_idx alone (an index-only scan over the unread rows only), where
+    the join read every delivery the mailbox ever held. COUNT as a plain function, not an
+    aggregate, so no GROUP BY: a mailbox with nothing unread gets 0, not NULL.
+    """
+    return Subquery(
+        Delivery.objects.filter(
+            mailbox=OuterRef("pk"), folder=Delivery.Folder.INBOX, read_at__isnull=True
+        )
+        .order_by()
+        .annotate(count=Func(F("mailbox_id"), function="COUNT"))
+        .values("count"),
+        output_field=IntegerField(),
+    )
+
+
 def mailboxes_with_unread(user: User) -> QuerySet[Mailbox]:
     """The user's mailboxes, each with `unread`: threads in its inbox not yet opened there."""
     return (
         Mailbox.objects.granted_to(user)
         .select_related("organisation")
-        .annotate(
-            unread=Count(
-                "deliveries",
-                filter=Q(
-                    deliveries__folder=Delivery.Folder.INBOX,
-                    deliveries__read_at__isnull=True,
-                ),
-            )
-        )
+        .annotate(unread=_unread_in_inbox())
         .order_by("kind", "name")
     )
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """What the navigation shows on every page and in its poll: the user's mailboxes with their
+    unread counts, and the header's count of unread notices."""
+
+    mailboxes: list[Mailbox]
+    unread_notices: int
+
+
+def navigation_for(user: User) -> Navigation:
+    """The navigation in one query: the notices' count rides along on every mailbox row (an
+    uncorrelated subquery, so PostgreSQL counts it once). Only a user without mailboxes pays a
+    second query for it."""
+    notices = (
+        Notification.objects.unread()
+        .filter(user=user)
+        .order_by()
+        .annotate(count=Func(F("pk"), function="COUNT"))
+        .values("count")
+    )
+    mailboxes: list[Mailbox] = list(
+        mailboxes_with_unread(user).annotate(
+            unread_notices=Subquery(notices, output_field=IntegerField())
+        )
+    )
+    if mailboxes:
+        unread_notices: int = getattr(mailboxes[0], "unread_notices")  # noqa: B009 (annotated)
+    else:
+        unread_notices = Notification.objects.unread().filter(user=user).count()
+    return Navigation(mailboxes=mailboxes, unread_notices=unread_notices)
 
 
 def get_delivery_for_user(

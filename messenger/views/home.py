@@ -7,13 +7,13 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from accounts.models import Role
 from mailboxes.selectors import pending_requests_for
-from messenger.selectors import mailboxes_with_unread
+from messenger.selectors import navigation_for
 
 
 @login_required
 @require_GET
 def home(request: AppRequest) -> HttpResponse:
-    mailboxes = list(mailboxes_with_unread(request.user))
+    navigation = navigation_for(request.user)
     employment = request.employment
     # An access approver's work waiting for them; nobody else pays for the query.
     pending = None
@@ -22,7 +22,12 @@ def home(request: AppRequest) -> HttpResponse:
     return render(
         request,
         "messenger/home.html",
-        {"mailboxes": mailboxes, "nav_mailboxes": mailboxes, "pending_requests": pending},
+        {
+            "mailboxes": navigation.mailboxes,
+            "nav_mailboxes": navigation.mailboxes,
+            "unread_notices": navigation.unread_notices,
+            "pending_requests": pending,
+        },
     )
 
 
@@ -32,5 +37,13 @@ def home(request: AppRequest) -> HttpResponse:
 def nav(request: AppRequest) -> HttpResponse:
     """The navigation's mailbox list with unread counts, polled by htmx every 30 s; the header's
     notification badge comes along, swapped out of band."""
-    mailboxes = list(mailboxes_with_unread(request.user))
-    return render(request, "messenger/nav_poll.html", {"nav_mailboxes": mailboxes, "oob": True})
+    navigation = navigation_for(request.user)
+    return render(
+        request,
+        "messenger/nav_poll.html",
+        {
+            "nav_mailboxes": navigation.mailboxes,
+            "unread_notices": navigation.unread_notices,
+            "oob": True,
+        },
+    )

@@ -26,6 +26,7 @@ def test_the_approver_lists_do_not_grow_with_their_rows(world):
         apply(Persona(employment.user, employment, None), world.karlstad_fbl)
     after = [count(client, url) for url in urls]
     assert after == before
-    # session, user, employments, the navigation's mailboxes, the header's unread notices, the
+    # session, user, employments, the navigation's mailboxes, the header's unread notices (apart,
+    # as the approver holds no mailbox for them to ride along with), the
     # list (one query with its joins), then the session's save: savepoint, update, release
     assert before == [9, 9]
