@@ -46,14 +46,18 @@ class WorkingOrganisationMiddleware:
 
 
 class NoStoreForAuthenticatedMiddleware:
-    """Pages seen by a logged-in user may hold patient data: never keep them in any cache."""
+    """Pages seen by a logged-in user may hold patient data: never keep them in any cache.
+
+    A view whose response holds none may set `response.no_store_exempt` and its own
+    Cache-Control (the navigation's poll, revalidated by ETag on every request).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        if request.user.is_authenticated and not getattr(response, "no_store_exempt", False):
             add_never_cache_headers(response)
         return response
 

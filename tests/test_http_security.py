@@ -27,9 +27,17 @@ def pages(world, categories):
     send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
     return [
         reverse("messenger:home"),
-        reverse("messenger:nav"),
         reverse("messenger:mailbox", args=[world.gripen_fbl.pk]),
     ]
+
+
+def test_the_navigation_poll_is_kept_by_this_browser_only_and_always_revalidated(world, pages):
+    # No patient data in it; kept so the browser can ask "changed?" (see test_nav_poll.py).
+    response = world.hc_nurse.client().get(reverse("messenger:nav"))
+    assert_security_headers(response)
+    assert "no-store" not in response["Cache-Control"]
+    assert "no-cache" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
 
 
 def test_authenticated_pages_are_never_cached(world, pages):
