@@ -414,6 +414,8 @@ class Delivery(models.Model):
                 fields=["mailbox", "folder", "-last_message_at", "-id"],
                 name="delivery_folder_page_idx",
             ),
+            # A search across the folders, newest first: it stops at the first page of matches.
+            models.Index(fields=["mailbox", "-last_message_at", "-id"], name="delivery_recent_idx"),
         ]
         verbose_name = _("leverans")
         verbose_name_plural = _("leveranser")

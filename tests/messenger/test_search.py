@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AccessLog
 from tests.helpers import reply, send
@@ -147,3 +150,29 @@ def test_search_results_mask_the_patient(world, threads):
     page = response.content.decode()
     assert "20000101-****" in page
     assert PATIENTS[0] not in page
+
+
+def test_a_text_search_lists_the_newest_matches_first_and_keeps_the_newest_fifty(
+    world, categories, time_machine
+):
+    time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
+    for n in range(52):
+        time_machine.shift(60)
+        # The oldest says it most often: a ranking would have put it first.
+        word = "dosen" if n else "dosen, dosen, dosen och dosen"
+        word = word if n != 30 else "labbet"
+        send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Läkemedel"],
+            patient_id=PATIENTS[n % len(PATIENTS)],
+            subject=f"Fråga {n}",
+            body=f"Gäller {word}.",
+        )
+    url = reverse("messenger:search", args=[world.gripen_fbl.pk])
+    results = world.hc_nurse.client().post(url, {"text": "dosen"}).context["results"]
+    # 51 threads say "dosen": the 50 newest, newest first; the oldest one is left out, however
+    # often it says the word.
+    assert [d.thread.subject for d in results] == [
+        f"Fråga {n}" for n in range(51, 0, -1) if n != 30
+    ]
