@@ -152,8 +152,17 @@ def test_search_results_mask_the_patient(world, threads):
     assert PATIENTS[0] not in page
 
 
+# The search walks the newest SEARCH_WINDOW deliveries first and asks the full-text index only
+# if they hold less than a page of matches (or the mailbox holds fewer): both ways must give
+# the same answer. 52 is the busiest mailbox below, so a page of matches lies within it.
+@pytest.fixture(params=[3, 52], ids=["window-of-3", "window-of-52"])
+def window(request, monkeypatch):
+    monkeypatch.setattr("messenger.selectors.SEARCH_WINDOW", request.param)
+    return request.param
+
+
 def test_a_text_search_lists_the_newest_matches_first_and_keeps_the_newest_fifty(
-    world, categories, time_machine
+    world, categories, time_machine, window
 ):
     time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
     for n in range(52):
@@ -176,3 +185,21 @@ def test_a_text_search_lists_the_newest_matches_first_and_keeps_the_newest_fifty
     assert [d.thread.subject for d in results] == [
         f"Fråga {n}" for n in range(51, 0, -1) if n != 30
     ]
+
+
+def test_a_rare_word_is_found_beyond_the_newest_threads(world, categories, time_machine, window):
+    time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
+    for n in range(6):
+        time_machine.shift(60)
+        send(
+            world.nurse,
+            world.gripen_fbl,
+            categories["Läkemedel"],
+            patient_id=PATIENTS[n % len(PATIENTS)],
+            subject=f"Fråga {n}",
+            body="Gäller Omeprazol." if n == 0 else "Gäller dosen.",
+        )
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="omepra")
+    assert found == {"Fråga 0"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, text="dosen", state="unread")
+    assert found == {f"Fråga {n}" for n in range(1, 6)}
