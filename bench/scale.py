@@ -471,6 +471,40 @@ def _statements(sql: str) -> list[str]:
     return [part.strip() for part in sql.split(";\n") if part.strip()]
 
 
+def data_summary() -> str:
+    """What the database holds, counted: the report says what was measured against."""
+    from django.db import connection
+
+    from messenger import demo
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT
+                (SELECT count(*) FROM accounts_organisation WHERE kind = 'municipality'),
+                (SELECT count(*) FROM accounts_organisation WHERE kind = 'health_centre'),
+                (SELECT count(*) FROM accounts_user),
+                (SELECT count(*) FROM messenger_thread),
+                (SELECT count(*) FROM messenger_message),
+                (SELECT count(*) FROM messenger_delivery),
+                (SELECT count(*) FROM messenger_delivery d JOIN mailboxes_mailbox m
+                    ON m.id = d.mailbox_id WHERE m.name = %(gripen)s),
+                (SELECT count(*) FROM messenger_delivery d JOIN mailboxes_mailbox m
+                    ON m.id = d.mailbox_id WHERE m.name = %(gripen)s AND d.folder = 'inbox'),
+                (SELECT count(*) FROM messenger_delivery d JOIN mailboxes_mailbox m
+                    ON m.id = d.mailbox_id WHERE m.name = %(gripen)s AND d.folder = 'inbox'
+                    AND d.read_at IS NULL),
+                (SELECT count(*) FROM audit_accesslog)
+            """,
+            {"gripen": demo.health_centre_mailbox_name("Gripen")},
+        )
+        row = cursor.fetchone()
+    return (
+        "{} municipalities, {} health centres, {} users, {} threads, {} messages, {} deliveries "
+        "(Vc Gripen's mailbox: {} threads, {} in its inbox, {} unread), {} access-log rows"
+    ).format(*(f"{n:,}" for n in row))
+
+
 # --- What the clients need -------------------------------------------------------------------
 
 
@@ -629,6 +663,7 @@ class Result:
     seconds: float
     times: list[float]
     errors: dict[str, int]
+    sizes: list[int]
     queries: int | None = None
 
     @property
@@ -683,6 +718,7 @@ class Driver:
 
     def run(self, view: View, requests: int) -> Result:
         times: list[float] = []
+        sizes: list[int] = []
         errors: dict[str, int] = {}
         lock = threading.Lock()
 
@@ -697,14 +733,16 @@ class Driver:
                 try:
                     connection.request(view.method, view.path(n), body=body, headers=headers)
                     response = connection.getresponse()
-                    response.read()
+                    size = len(response.read())
                     problem = self.problem(response)
                 except (OSError, http.client.HTTPException) as error:
                     connection.close()
                     problem = type(error).__name__
+                    size = 0
                 elapsed = time.perf_counter() - start
                 with lock:
                     times.append(elapsed)
+                    sizes.append(size)
                     if problem:
                         errors[problem] = errors.get(problem, 0) + 1
             connection.close()
@@ -721,7 +759,7 @@ class Driver:
                 worker.join(0.2)
         if self.stop.is_set():
             raise KeyboardInterrupt
-        return Result(view, len(times), time.perf_counter() - start, times, errors)
+        return Result(view, len(times), time.perf_counter() - start, times, errors, sizes)
 
 
 def count_queries(view: View, fixture: Fixture) -> int:
@@ -810,9 +848,9 @@ def report(
     lines = [
         info,
         "",
-        "| view | requests | errors | req/s | × yardstick | p50 ms | p95 ms | queries | target "
-        "| met |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| view | requests | errors | req/s | × yardstick | p50 ms | p95 ms | queries | KB "
+        "| target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         errors = ", ".join(f"{n}× {kind}" for kind, n in sorted(r.errors.items())) or "0"
@@ -829,11 +867,11 @@ def report(
         queries = "" if r.queries is None else str(r.queries)
         lines.append(
             f"| {r.view.name} | {r.requests} | {errors} | {r.rate:.1f} | {ratio:.2f}× "
-            f"| {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} | {queries} | {target} "
-            f"| {met} |"
+            f"| {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} | {queries} "
+            f"| {sum(r.sizes) / len(r.sizes) / 1024:.1f} | {target} | {met} |"
         )
     lines.append(
-        "| access log by patient | — | — | — | — | — | — | — | not built yet (issue 9) | |"
+        "| access log by patient | — | — | — | — | — | — | — | — | not built yet (issue 9) | |"
     )
     lines.append("")
     for pid, megabytes in memory:
@@ -938,6 +976,8 @@ def main() -> None:
         with bench_database(args.rebuild, args.threads, args.people, args.log_rows) as url:
             if args.build_only:
                 return
+            summary = data_summary()
+            print(f"Data: {summary}", flush=True)
             fixture = prepare(args.clients)
             from django.test.utils import setup_test_environment
 
@@ -1000,7 +1040,8 @@ def main() -> None:
                 f"`bench/scale.py --threads {args.threads} --clients {args.clients} "
                 f"--requests {args.requests}` on {datetime.now(UTC):%Y-%m-%d}: gunicorn with "
                 f"{args.workers} workers, yardstick {results[0].rate:.1f} req/s first and "
-                f"{results[-1].rate:.1f} last (ratios against their mean, {yardstick:.1f})."
+                f"{results[-1].rate:.1f} last (ratios against their mean, {yardstick:.1f}). "
+                f"Data: {summary}."
             )
             table = report(results, yardstick, memory, info)
             (BENCH_DIR / "report.md").write_text(table, encoding="utf-8")
