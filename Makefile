@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PIP_COMPILE_FLAGS := --extra dev --generate-hashes --no-emit-index-url --no-emit-find-links \
 	--strip-extras --allow-unsafe
 
-.PHONY: help run test lint format bench bench-jobs lock messages clean
+.PHONY: help run test lint format bench bench-jobs bench-scale lock messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ bench: $(STAMP) ## Run the benchmarks in bench/
 bench-jobs: $(STAMP) ## Time the background jobs at 200,000 threads (bench/deadlines.py, purge.py)
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/purge.py
+
+bench-scale: $(STAMP) ## Load-test the app at region scale through gunicorn (bench/scale.py)
+	$(BIN)/python bench/scale.py
 
 lock: $(STAMP) ## Re-pin requirements.lock from pyproject.toml
 	$(BIN)/python -m pip install --quiet pip-tools
