@@ -93,16 +93,22 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
     Outsiders learn nothing, not even that the mailbox exists. The mailbox comes annotated with
     `grant_level`, the user's level on it, and `grant_employment_id` (see grant_employment).
     """
-    mailbox = (
-        Mailbox.objects.select_related("organisation")
-        .annotate(
-            grant_level=current_level(user), grant_employment_id=current_grant_employment(user)
-        )
-        .filter(pk=pk, grant_level__gte=level)
+    # From the user's best usable grant on it, with the mailbox joined: one plain join, which
+    # PostgreSQL plans and Django builds in a fraction of the time of the mailbox annotated with
+    # current_level and current_grant_employment (three correlated subqueries) on every view.
+    grant = (
+        AccessGrant.objects.usable_by(user)
+        .filter(mailbox_id=pk)
+        .select_related("mailbox__organisation")
+        .only("level", "employment_id", "mailbox")
+        .order_by("-level", "pk")
         .first()
     )
-    if mailbox is None:
+    if grant is None or grant.level < level:
         raise Http404
+    mailbox = grant.mailbox
+    mailbox.grant_level = grant.level  # type: ignore[attr-defined]
+    mailbox.grant_employment_id = grant.employment_id  # type: ignore[attr-defined]
     return mailbox
 
 
