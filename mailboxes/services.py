@@ -816,10 +816,14 @@ def address_list_remove(*, actor: User, entry: AddressListEntry) -> None:
 def grant_mark_used(*, user: User, mailbox: Mailbox) -> None:
     """Note that the user used their grant on the mailbox, for the access review (R17).
 
-    One UPDATE, at most once an hour per grant, so it is cheap enough for every mailbox view.
+    One UPDATE, at most once an hour per grant, so it is cheap enough for every mailbox view;
+    none at all within the hour for a mailbox from get_mailbox_for_user, which read the time.
     Not audited: it is bookkeeping, and the read itself is in the access log.
     """
     now = timezone.now()
+    used: datetime | None = getattr(mailbox, "grant_last_used_at", None)
+    if used is not None and used >= now - timedelta(hours=1):
+        return  # as get_mailbox_for_user read it: the UPDATE below would change no row
     AccessGrant.objects.current().filter(user=user, mailbox=mailbox).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(hours=1))
     ).update(last_used_at=now)

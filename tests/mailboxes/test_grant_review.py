@@ -1,6 +1,8 @@
 from datetime import timedelta
 
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -86,3 +88,28 @@ def test_using_a_grant_refreshes_its_last_use_at_most_hourly(world):
     # Someone without a grant changes nothing.
     grant_mark_used(user=world.outsider.user, mailbox=world.karlstad_fbl)
     assert not AccessGrant.objects.filter(user=world.outsider.user, mailbox=world.karlstad_fbl)
+
+
+def test_the_inbox_writes_the_grants_last_use_once_an_hour_and_no_query_between(world):
+
+    grant = AccessGrant.objects.get(user=world.hc_nurse.user, mailbox=world.gripen_fbl)
+    client = world.hc_nurse.client()
+    inbox = reverse("messenger:mailbox", args=[world.gripen_fbl.pk])
+    assert client.get(inbox).status_code == 200
+    grant.refresh_from_db()
+    first = grant.last_used_at
+    assert first is not None
+
+    def grant_updates() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(inbox).status_code == 200
+        return [q["sql"] for q in queries if q["sql"].startswith('UPDATE "mailboxes_accessgrant"')]
+
+    assert grant_updates() == []
+    grant.refresh_from_db()
+    assert grant.last_used_at == first
+    # An hour and more later (moved back in the database: a client idle that long is signed out).
+    AccessGrant.objects.filter(pk=grant.pk).update(last_used_at=first - timedelta(hours=2))
+    assert len(grant_updates()) == 1
+    grant.refresh_from_db()
+    assert grant.last_used_at > first
