@@ -13,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import two_factor
 from accounts.models import RecoveryCodeDevice, recovery_code_digest
 from audit.models import AccessLog
-from tests.helpers import totp_code
+from tests.helpers import assert_num_queries, totp_code
 from tests.test_settings import SETUP, run_python
 
 # After the world fixture was made (its grants start at the real now).
@@ -417,3 +417,19 @@ def test_a_malformed_require_2fa_stops_start_up_and_is_named():
     result = run_python(SETUP, REQUIRE_2FA="kanske")
     assert result.returncode != 0
     assert "REQUIRE_2FA" in result.stderr.splitlines()[-1]
+
+
+def test_a_session_signed_in_with_a_code_polls_in_as_few_queries_as_any(
+    client, world, demo_password, login_url, clock, nurse_app
+):
+    # The code is asked once, at sign-in: no request after it looks the device up again.
+    password_step(client, world.nurse, demo_password, login_url)
+    client.post(reverse("accounts:two_factor"), {"code": totp_code(KEY)})
+    assert signed_in(client)
+    headers = {"HX-Request": "true"}
+    first = client.get(reverse("messenger:nav"), headers=headers)
+    with assert_num_queries(3):  # session, user, navigation
+        again = client.get(
+            reverse("messenger:nav"), headers={**headers, "If-None-Match": first["ETag"]}
+        )
+    assert again.status_code == 304
