@@ -1,32 +1,12 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Employment, Role, User
 from mailboxes.models import AccessGrant, AccessRequest, Mailbox, MailboxCheck, local_midnight
-
-
-def current_level(user: User, mailbox_ref: str = "pk") -> Subquery:
-    """The user's current grant level on the outer query's mailbox (None without a grant)."""
-    return Subquery(
-        AccessGrant.objects.usable_by(user)
-        .filter(mailbox=OuterRef(mailbox_ref))
-        .order_by("-level")
-        .values("level")[:1]
-    )
-
-
-def current_grant_employment(user: User, mailbox_ref: str = "pk") -> Subquery:
-    """The employment the user's current grant on the outer query's mailbox was given for."""
-    return Subquery(
-        AccessGrant.objects.usable_by(user)
-        .filter(mailbox=OuterRef(mailbox_ref))
-        .order_by("-level", "pk")
-        .values("employment_id")[:1]
-    )
 
 
 def grant_employment(row: object, employments: Iterable[Employment] = ()) -> Employment:
@@ -96,7 +76,7 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
     """
     # From the user's best usable grant on it, with the mailbox joined: one plain join, which
     # PostgreSQL plans and Django builds in a fraction of the time of the mailbox annotated with
-    # current_level and current_grant_employment (three correlated subqueries) on every view.
+    # the grant's level and employment as correlated subqueries.
     grant = (
         AccessGrant.objects.usable_by(user)
         .filter(mailbox_id=pk)

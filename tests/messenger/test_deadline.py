@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import strip_tags
 
+from messenger.templatetags.deadlines import deadline_badge
 from tests.helpers import reply, send
 from tests.testdata import PATIENTS
 
@@ -21,7 +21,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0, second: int 
 
 def clock(thread) -> str:
     with translation.override("sv"):
-        html = render_to_string("messenger/_deadline.html", {"deadline": thread.deadline()})
+        html = deadline_badge(thread.deadline())
     return " ".join(strip_tags(html).split())
 
 
