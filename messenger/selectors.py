@@ -50,14 +50,18 @@ def _unread_in_inbox() -> Subquery:
     )
 
 
-def mailboxes_with_unread(user: User) -> QuerySet[Mailbox]:
-    """The user's mailboxes, each with `unread`: threads in its inbox not yet opened there."""
-    return (
-        Mailbox.objects.granted_to(user)
-        .select_related("organisation")
-        .annotate(unread=_unread_in_inbox())
-        .order_by("kind", "name")
-    )
+@dataclass(frozen=True, slots=True)
+class NavMailbox:
+    """A mailbox as the navigation and the start page list it, with its unread count."""
+
+    pk: int
+    name: str
+    kind: str
+    organisation_name: str
+    unread: int
+
+    def get_kind_display(self) -> str:
+        return str(Mailbox.Kind(self.kind).label)
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,14 @@ class Navigation:
     """What the navigation shows on every page and in its poll: the user's mailboxes with their
     unread counts, and the header's count of unread notices."""
 
-    mailboxes: list[Mailbox]
+    mailboxes: list[NavMailbox]
     unread_notices: int
 
 
 def navigation_for(user: User) -> Navigation:
     """The navigation in one query: the notices' count rides along on every mailbox row (an
     uncorrelated subquery, so PostgreSQL counts it once). Only a user without mailboxes pays a
-    second query for it."""
+    second query for it. Plain values, not Mailbox instances: it is on every page."""
     notices = (
         Notification.objects.unread()
         .filter(user=user)
@@ -80,13 +84,18 @@ def navigation_for(user: User) -> Navigation:
         .annotate(count=Func(F("pk"), function="COUNT"))
         .values("count")
     )
-    mailboxes: list[Mailbox] = list(
-        mailboxes_with_unread(user).annotate(
-            unread_notices=Subquery(notices, output_field=IntegerField())
+    rows = list(
+        Mailbox.objects.granted_to(user)
+        .annotate(
+            unread=_unread_in_inbox(),
+            unread_notices=Subquery(notices, output_field=IntegerField()),
         )
+        .order_by("kind", "name")
+        .values_list("pk", "name", "kind", "organisation__name", "unread", "unread_notices")
     )
-    if mailboxes:
-        unread_notices: int = getattr(mailboxes[0], "unread_notices")  # noqa: B009 (annotated)
+    mailboxes = [NavMailbox(*row[:5]) for row in rows]
+    if rows:
+        unread_notices: int = rows[0][5]
     else:
         unread_notices = Notification.objects.unread().filter(user=user).count()
     return Navigation(mailboxes=mailboxes, unread_notices=unread_notices)
