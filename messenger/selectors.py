@@ -124,10 +124,9 @@ def get_delivery_for_user(
     delivery = (
         Delivery.objects.select_related(
             "thread__category",
-            "thread__sender_mailbox__organisation",
-            "thread__recipient_mailbox__organisation",
+            "thread__sender_mailbox",
+            "thread__recipient_mailbox",
             "thread__first_opened_by",
-            "forwarded_from",
         )
         .filter(mailbox_id=mailbox_id, thread_id=thread_id)
         .first()
