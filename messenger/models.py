@@ -150,6 +150,9 @@ class Thread(models.Model):
         ordering = ["-last_message_at", "-pk"]
         indexes = [
             GinIndex(fields=["search_vector"], name="thread_search_idx"),
+            # Search by patient: a patient's few threads, rather than a walk through the whole
+            # mailbox asking each thread whose it is.
+            models.Index(fields=["patient_id"], name="thread_patient_idx"),
             # "Väntar på svar": a mailbox's sent questions still open, by due time.
             models.Index(
                 fields=["sender_mailbox", "reply_due_at"],

@@ -5,8 +5,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -354,6 +355,14 @@ def _newest_matches(matches: QuerySet[Delivery], mailbox: Mailbox) -> QuerySet[D
     return matches.filter(pk__in=ids)
 
 
+class _EqualsAny(Func):
+    """`value = ANY(array)`, a condition (Django would wrap a right-hand side in parentheses)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
 def search_deliveries(
     mailbox: Mailbox,
     *,
@@ -367,7 +376,13 @@ def search_deliveries(
     """Search one mailbox (the caller has checked the grant). Logged: it can reveal patients."""
     queryset: QuerySet[Delivery] = Delivery.objects.filter(mailbox=mailbox)
     if patient_id:
-        queryset = queryset.filter(thread__patient_id=patient_id)
+        # The patient's threads by thread_patient_idx, then this mailbox's delivery of each by
+        # one_delivery_per_mailbox. Written as "= ANY(ARRAY(…))" so that PostgreSQL cannot
+        # walk the whole mailbox newest first asking each thread whose it is, as it did for a
+        # plain join: tens of milliseconds at 60,000 threads, and the most for a patient with
+        # no thread in the mailbox at all.
+        theirs = ArraySubquery(Thread.objects.filter(patient_id=patient_id).values("pk"))
+        queryset = queryset.filter(_EqualsAny(F("thread_id"), theirs))
     if category_id:
         queryset = queryset.filter(thread__category_id=category_id)
     if state == STATE_UNANSWERED:

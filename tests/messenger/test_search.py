@@ -201,3 +201,27 @@ def test_a_rare_word_is_found_beyond_the_newest_threads(world, categories, time_
     assert found == {"Fråga 0"}
     found, _ = search(world.hc_nurse, world.gripen_fbl, text="dosen", state="unread")
     assert found == {f"Fråga {n}" for n in range(1, 6)}
+
+
+def test_a_patient_search_lists_their_threads_in_this_mailbox_newest_first(
+    world, categories, time_machine
+):
+    time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
+    for n, (patient, mailbox) in enumerate(
+        [
+            (PATIENTS[0], world.gripen_fbl),
+            (PATIENTS[1], world.gripen_fbl),
+            (PATIENTS[0], world.arvika_fbl),  # the same patient, in a mailbox not searched
+            (PATIENTS[0], world.gripen_fbl),
+        ]
+    ):
+        time_machine.shift(60)
+        send(world.nurse, mailbox, categories["Läkemedel"], patient_id=patient, subject=f"F{n}")
+    url = reverse("messenger:search", args=[world.gripen_fbl.pk])
+    response = world.hc_nurse.client().post(url, {"patient": PATIENTS[0]})
+    assert [row.subject for row in response.context["results"]] == ["F3", "F0"]
+    # With words too, both must hold.
+    found, _ = search(world.hc_nurse, world.gripen_fbl, patient=PATIENTS[0], text="dosen")
+    assert found == {"F3", "F0"}
+    found, _ = search(world.hc_nurse, world.gripen_fbl, patient=PATIENTS[0], text="waran")
+    assert found == set()
