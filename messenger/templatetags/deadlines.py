@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from messenger.models import Deadline
+from messenger.templatetags.stamps import stamp
 
 register = template.Library()
 
@@ -30,7 +31,7 @@ def _closed(css_class: str, label: str, moment: datetime) -> SafeString:
         '<span class="deadline {}">{} · <span class="deadline-date">{}</span></span>',
         css_class,
         label,
-        _when(moment, "Y-m-d H:i"),
+        stamp(moment),
     )
 
 
