@@ -871,7 +871,7 @@ def report(
             f"| {sum(r.sizes) / len(r.sizes) / 1024:.1f} | {target} | {met} |"
         )
     lines.append(
-        "| access log by patient | — | — | — | — | — | — | — | — | not built yet (issue 9) | |"
+        "| access log by patient | — | — | — | — | — | — | — | — | not built yet (issue 10) | |"
     )
     lines.append("")
     for pid, megabytes in memory:
