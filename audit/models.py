@@ -45,6 +45,10 @@ class AccessLog(models.Model):
     thread_id_snapshot = models.BigIntegerField(null=True, blank=True)
     patient_id = models.CharField(max_length=12, blank=True, db_index=True)
     detail = models.CharField(max_length=500, blank=True)
+    # The SHA-256 of the row's content, id included, written by PostgreSQL as the row goes in
+    # (the trigger audit_accesslog_hash, migration 0005): whatever inserts a row, the app or a
+    # bulk load, the row carries it, at no extra round trip. Never set by the app.
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -53,3 +57,38 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.get_action_display()}"
+
+
+class AccessLogSeal(models.Model):
+    """One link of the hash chain over the access log: a row's content hash chained to the link
+    before it, in the order the rows were sealed.
+
+    Rows are sealed after they commit, by the `audit_seal` job, a minute at most after they were
+    written: a request never waits for a lock on the chain's head, and a row whose transaction
+    rolls back never breaks the chain. `hash` is SHA-256 of "prev_hash:entry id:content hash".
+    Append-only, as the log itself (migration 0005).
+    """
+
+    seq = models.BigAutoField(primary_key=True)
+    entry = models.OneToOneField(
+        AccessLog, on_delete=models.DO_NOTHING, related_name="seal", editable=False
+    )
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("länk i loggens kedja")
+        verbose_name_plural = _("länkar i loggens kedja")
+
+    def __str__(self) -> str:
+        return f"{self.seq}: rad {self.entry_id} {self.hash[:12]}"
+
+
+class AccessLogUnsealed(models.Model):
+    """An access-log row not yet in the chain: written by the insert trigger, in the row's own
+    transaction, and taken away by the sealing job as it seals the row."""
+
+    entry_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"rad {self.entry_id}, inte i kedjan än"

@@ -1,4 +1,9 @@
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.models import AccessLog
 
@@ -48,3 +53,165 @@ def access_log(
         patient_id=patient_id,
         detail=detail[:500],
     )
+
+
+# The hash chain (issue 10, R18). The formulas are SQL, in migration 0005; these run them.
+
+SEAL_BATCH = 5_000
+GENESIS = "0" * 64  # what the first link follows
+
+
+def access_log_seal(*, batch: int = SEAL_BATCH) -> dict[str, int]:
+    """Chain every row written since the last run (the `audit_seal` job, every minute).
+
+    In batches, each its own transaction, so a backlog never holds one long lock. Another
+    sealer running at the same moment is left to it.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT audit_seal(%s)", [batch])
+            count: int = cursor.fetchone()[0]
+        if count < 0:
+            return {"sealed": sealed, "busy": 1}
+        sealed += count
+        if count < batch:
+            return {"sealed": sealed}
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place the chain does not hold: the row, and what is wrong with it."""
+
+    entry_id: int
+    at: datetime | None
+    problem: str
+
+    def __str__(self) -> str:
+        when = f" ({timezone.localtime(self.at):%Y-%m-%d %H:%M})" if self.at else ""
+        return f"rad {self.entry_id}{when}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rows: int
+    links: int
+    head: str  # the newest link's hash: written down each night, outside the table
+    broken: Break | None
+
+
+_CONTENT_CHANGED = """
+    SELECT id, at FROM audit_accesslog
+    WHERE content_hash IS DISTINCT FROM audit_hash(audit_accesslog_content(audit_accesslog))
+    ORDER BY id LIMIT 1
+"""
+# A link whose hash is not its own, or that does not follow the link before it. The first
+# remaining link's prev_hash is taken as given: the retention job removed what it followed.
+_LINK_BROKEN = """
+    SELECT s.entry_id, l.at, l.id IS NULL AS gone
+    FROM (
+        SELECT seq, entry_id, prev_hash, hash, lag(hash) OVER (ORDER BY seq) AS before
+        FROM audit_accesslogseal
+    ) s
+    LEFT JOIN audit_accesslog l ON l.id = s.entry_id
+    WHERE l.id IS NULL
+       OR s.hash <> audit_hash(s.prev_hash || ':' || s.entry_id || ':' || l.content_hash)
+       OR s.prev_hash <> coalesce(s.before, s.prev_hash)
+    ORDER BY s.seq LIMIT 1
+"""
+# A row neither chained nor waiting to be: taken out of the queue behind the app's back.
+_UNCHAINED = """
+    SELECT l.id, l.at FROM audit_accesslog l
+    WHERE NOT EXISTS (SELECT 1 FROM audit_accesslogseal s WHERE s.entry_id = l.id)
+      AND NOT EXISTS (SELECT 1 FROM audit_accesslogunsealed q WHERE q.entry_id = l.id)
+    ORDER BY l.id LIMIT 1
+"""
+
+
+def access_log_verify() -> Verdict:
+    """Check every row's content against its hash, and every link against the one before.
+
+    Three passes of PostgreSQL over the tables, no row leaves the server: at two million rows,
+    seconds. Returns the first break found (the earliest row) or none.
+    """
+    breaks: list[Break] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_CONTENT_CHANGED)
+        if row := cursor.fetchone():
+            breaks.append(Break(row[0], row[1], "innehållet stämmer inte med radens hash"))
+        cursor.execute(_LINK_BROKEN)
+        if row := cursor.fetchone():
+            problem = "raden saknas" if row[2] else "länken följer inte kedjan"
+            breaks.append(Break(row[0], row[1], problem))
+        cursor.execute(_UNCHAINED)
+        if row := cursor.fetchone():
+            breaks.append(Break(row[0], row[1], "raden finns varken i kedjan eller i kön"))
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM audit_accesslog), (SELECT count(*) FROM"
+            " audit_accesslogseal), (SELECT hash FROM audit_accesslogseal ORDER BY seq DESC"
+            " LIMIT 1)"
+        )
+        rows, links, head = cursor.fetchone()
+    first = min(breaks, key=lambda b: b.entry_id) if breaks else None
+    return Verdict(rows=rows, links=links, head=head or GENESIS, broken=first)
+
+
+def retention_cutoff(years: int) -> datetime:
+    """The moment before which rows may go: `years` before PostgreSQL's now, never fewer than
+    five (the trigger holds to five whatever is asked)."""
+    if years < MIN_RETENTION_YEARS:
+        raise ValueError(f"the access log is kept at least {MIN_RETENTION_YEARS} years")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now() - make_interval(years => %s)", [years])
+        cutoff: datetime = cursor.fetchone()[0]
+    return cutoff
+
+
+MIN_RETENTION_YEARS = 5
+RETENTION_BATCH = 10_000
+
+
+def access_log_retention(*, years: int) -> dict[str, int]:
+    """Remove the rows older than `years` (the `audit_retention` job, yearly), chain links
+    first, oldest first, in batches.
+
+    Only rows that are chained and come before every link that stays go, so the chain still
+    verifies from its first remaining link. A summary row says what went.
+    """
+    cutoff = retention_cutoff(years)
+    removed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # The trigger lets this transaction delete rows older than the cut-off, no others.
+            cursor.execute("SELECT set_config('audit.retention_cutoff', %s::text, true)", [cutoff])
+            cursor.execute(
+                """
+                WITH keep_from AS (
+                    SELECT coalesce(min(s.seq), (SELECT max(seq) + 1 FROM audit_accesslogseal))
+                        AS seq
+                    FROM audit_accesslogseal s JOIN audit_accesslog l ON l.id = s.entry_id
+                    WHERE l.at >= %s
+                ), doomed AS (
+                    SELECT s.seq, s.entry_id FROM audit_accesslogseal s, keep_from k
+                    WHERE s.seq < k.seq ORDER BY s.seq LIMIT %s
+                ), links AS (
+                    DELETE FROM audit_accesslogseal WHERE seq IN (SELECT seq FROM doomed)
+                    RETURNING entry_id
+                )
+                SELECT array_agg(entry_id) FROM links
+                """,
+                [cutoff, RETENTION_BATCH],
+            )
+            entries = cursor.fetchone()[0] or []
+            cursor.execute("DELETE FROM audit_accesslog WHERE id = ANY(%s)", [entries])
+        removed += len(entries)
+        if len(entries) < RETENTION_BATCH:
+            break
+    if removed:
+        access_log(
+            action=AccessLog.Action.ADMIN,
+            actor_name="Gallring av åtkomstloggen",
+            detail=f"Tog bort {removed} loggrader äldre än "
+            f"{timezone.localtime(cutoff):%Y-%m-%d} ({years} år).",
+        )
+    return {"removed": removed}

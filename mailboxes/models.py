@@ -465,6 +465,8 @@ class NotificationKind(models.TextChoices):
     CHECK_MISSED = "check_missed", _("Brevlådan har inte bevakats")
     # A decision on one's own access (R17), told in the app only: its text is the decision's.
     ACCESS = "access", _("Beslut om behörighet")
+    # The access log's chain is broken (R18): for the region's system administrators only.
+    LOG_ALARM = "log_alarm", _("Larm om åtkomstloggen")
 
 
 class EmailSetting(models.Model):

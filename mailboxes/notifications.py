@@ -109,6 +109,34 @@ def notify_access(*, event: str, user: User, mailbox: Mailbox, text: str) -> Non
     )
 
 
+LOG_ALARM_SOURCE = "Åtkomstloggen"  # what the alarm names where others name a mailbox
+
+
+def _alarm_channels(user: User) -> list[str]:
+    email = [OutboxItem.Channel.EMAIL] if user.email else []
+    return [OutboxItem.Channel.APP, *email]
+
+
+def notify_system_admins(*, event: str, text: str, url: str) -> int:
+    """An alarm to every active system administrator, in the app and by e-mail, whatever their
+    settings: nobody chooses not to hear that the access log is broken. Once per `event`."""
+    rows = [
+        OutboxItem(
+            key=f"{event}:{admin.pk}:{channel}",
+            user=admin,
+            channel=channel,
+            kind=Kind.LOG_ALARM,
+            mailbox_name=LOG_ALARM_SOURCE,
+            detail=Truncator(text).chars(300),
+            url=url,
+        )
+        for admin in User.objects.filter(is_superuser=True, is_active=True)
+        for channel in [OutboxItem.Channel.APP]
+        + ([OutboxItem.Channel.EMAIL] if admin.email else [])
+    ]
+    return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+
+
 def kinds_for(mailbox: Mailbox | None) -> list[str]:
     """The kinds of event a mailbox can tell of by e-mail: missed checks only for functional
     mailboxes; access decisions are told in the app only."""
@@ -117,7 +145,8 @@ def kinds_for(mailbox: Mailbox | None) -> list[str]:
     return [
         k
         for k in Kind.values
-        if k != Kind.ACCESS and (mailbox.is_functional or k != Kind.CHECK_MISSED)
+        if k not in (Kind.ACCESS, Kind.LOG_ALARM)
+        and (mailbox.is_functional or k != Kind.CHECK_MISSED)
     ]
 
 
@@ -167,7 +196,7 @@ def email_settings_save(
 def notice_text(item: OutboxItem) -> str:
     """The notice in plain Swedish: the mailbox, what happened, the category, what to do."""
     category = f" ({item.category_name})" if item.category_name else ""
-    if item.kind == Kind.ACCESS:
+    if item.kind in (Kind.ACCESS, Kind.LOG_ALARM):
         return item.detail
     if item.kind == Kind.NEW_MESSAGE:
         text = f"Nytt meddelande i {item.mailbox_name}{category}."

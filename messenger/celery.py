@@ -53,4 +53,23 @@ app.conf.beat_schedule = {
         "args": ("prune_sign_in",),
         "schedule": crontab(hour=2, minute=50),
     },
+    # R18: chain the access log's new rows into its hash chain.
+    "audit_seal": {
+        "task": "messenger.tasks.run_job",
+        "args": ("audit_seal",),
+        "schedule": EVERY_MINUTE,
+    },
+    # R18: every night at 03:15, check the whole access log against its hashes; alarm the
+    # system administrators if anything was changed behind the app's back.
+    "audit_verify": {
+        "task": "messenger.tasks.run_job",
+        "args": ("audit_verify",),
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # R18: every 1 February at 03:30, remove access-log rows older than AUDIT_RETENTION_YEARS.
+    "audit_retention": {
+        "task": "messenger.tasks.run_job",
+        "args": ("audit_retention",),
+        "schedule": crontab(month_of_year=2, day_of_month=1, hour=3, minute=30),
+    },
 }

@@ -10,16 +10,41 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.throttle import sign_in_counters_prune
-from mailboxes.notifications import notices_prune, outbox_send
+from audit.services import access_log_retention, access_log_seal, access_log_verify
+from mailboxes.notifications import notices_prune, notify_system_admins, outbox_send
 from mailboxes.services import mailbox_checks_sweep
 from messenger.models import JobStatus
 from messenger.services import deadlines_sweep, messages_purge
 
 logger = logging.getLogger(__name__)
+
+
+class AccessLogBroken(Exception):
+    """The nightly check found the access log changed behind the app's back."""
+
+
+def access_log_check() -> dict[str, object]:
+    """Verify the access log's chain (R18); when it is broken, alarm the system administrators
+    (once a day) and fail, so the operators' page shows it too. The chain's head is written
+    into the job's outcome each night, outside the table it vouches for."""
+    verdict = access_log_verify()
+    if verdict.broken is not None:
+        notify_system_admins(
+            event=f"log-broken-{timezone.localdate().isoformat()}",
+            text=(
+                f"Åtkomstloggen är ändrad utanför appen: {verdict.broken}. Kör manage.py "
+                "audit_verify och utred vem som har ändrat databasen."
+            ),
+            url=reverse("messenger:operations"),
+        )
+        raise AccessLogBroken(str(verdict.broken))
+    return {"rows": verdict.rows, "links": verdict.links, "head": verdict.head[:16]}
 
 
 @dataclass(frozen=True)
@@ -38,6 +63,13 @@ JOBS: dict[str, Job] = {
         Job("purge", "varje natt 02:30", lambda: asdict(messages_purge())),
         Job("prune_notices", "varje natt 02:45", lambda: notices_prune()),
         Job("prune_sign_in", "varje natt 02:50", lambda: sign_in_counters_prune()),
+        Job("audit_seal", "varje minut", lambda: access_log_seal()),
+        Job("audit_verify", "varje natt 03:15", access_log_check),
+        Job(
+            "audit_retention",
+            "varje år 1 februari 03:30",
+            lambda: access_log_retention(years=settings.AUDIT_RETENTION_YEARS),
+        ),
     ]
 }
 

@@ -47,6 +47,8 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("TRUSTED_PROXIES", "10.0.0.300"),
         ("TRUSTED_PROXIES", "10.1.2.3/16"),
         ("LOGIN_LOCK_MINUTES", "15"),
+        ("AUDIT_RETENTION_YEARS", "4"),  # the law asks at least five
+        ("AUDIT_RETENTION_YEARS", "fem"),
     ],
 )
 def test_a_malformed_variable_stops_start_up_and_is_named(variable, value):
