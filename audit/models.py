@@ -32,6 +32,8 @@ class AccessLog(models.Model):
         FOLLOW_UP = "follow_up", _("Följde upp per telefon")
         LEGAL_HOLD = "legal_hold", _("Satte ärende i bevarande")
         LEGAL_HOLD_RELEASE = "legal_hold_release", _("Hävde bevarande av ärende")
+        LOG_SEARCH = "log_search", _("Sökte i åtkomstloggen")
+        LOG_EXTRACT = "log_extract", _("Tog ut logg för en patient")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -52,6 +54,14 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [
+            # Log control (R18): an organisation's rows newest first, as read in its mailboxes
+            # and as done by its own staff.
+            models.Index(
+                fields=["mailbox_organisation_name", "-at", "-id"], name="accesslog_mailbox_org_idx"
+            ),
+            models.Index(fields=["organisation_name", "-at", "-id"], name="accesslog_org_idx"),
+        ]
         verbose_name = _("åtkomstlogg")
         verbose_name_plural = _("åtkomstloggar")
 

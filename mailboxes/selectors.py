@@ -105,6 +105,13 @@ def require_approver(employment: Employment | None) -> Employment:
     return employment
 
 
+def require_log_reviewer(employment: Employment | None) -> Employment:
+    """The working employment if it carries the log-reviewer role (R18); 404 otherwise."""
+    if employment is None or not employment.has_role(Role.LOG_REVIEWER):
+        raise Http404
+    return employment
+
+
 def require_system_admin(user: User) -> None:
     if not user.is_superuser:
         raise Http404

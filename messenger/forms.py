@@ -1,15 +1,20 @@
 import re
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.validators import no_markup, no_patient_number
+from audit.models import AccessLog
 from mailboxes.models import Mailbox
+from messenger.log_control import LogQuery
 from messenger.models import MAX_REPLY_WINDOW_HOURS, Category, Delivery, JournalLink
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
@@ -311,3 +316,72 @@ class LegalHoldForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Ange skälet till att ärendet ska bevaras.")},
     )
+
+
+class LogFilterForm(forms.Form):
+    """Log control's filter (R18). Posted, never in a URL: it may hold a patient's number."""
+
+    patient = PatientField(required=False, help_text="")
+    person = forms.CharField(
+        label=_("Person (namn eller del av namn)"), required=False, max_length=100
+    )
+    mailbox = forms.ChoiceField(label=_("Brevlåda"), required=False)
+    action = forms.ChoiceField(
+        label=_("Händelse"),
+        required=False,
+        choices=[("", _("Alla händelser")), *AccessLog.Action.choices],
+        error_messages={"invalid_choice": _("Händelsen finns inte. Välj en i listan.")},
+    )
+    start = forms.DateField(
+        label=_("Från och med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("Till och med"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, mailbox_names: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mailbox_field = self.fields["mailbox"]
+        assert isinstance(mailbox_field, forms.ChoiceField)
+        mailbox_field.choices = [("", _("Alla brevlådor")), *((n, n) for n in mailbox_names)]
+        mailbox_field.error_messages["invalid_choice"] = _(
+            "Brevlådan hör inte till din organisation. Välj en i listan."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            raise ValidationError(_("Perioden slutar innan den börjar."), code="backwards")
+        years = settings.AUDIT_RETENTION_YEARS
+        if start and (end or timezone.localdate()) - start > timedelta(days=366 * years):
+            raise ValidationError(
+                _("Perioden får vara högst %(years)s år, så länge loggen sparas."),
+                code="too_long",
+                params={"years": years},
+            )
+        return data
+
+    def query(self) -> LogQuery:
+        data = self.cleaned_data
+        return LogQuery(
+            patient_id=data.get("patient", ""),
+            person=data.get("person", "").strip(),
+            mailbox=data.get("mailbox", ""),
+            action=data.get("action", ""),
+            start=data.get("start"),
+            end=data.get("end"),
+        )
+
+
+class ExtractForm(LogFilterForm):
+    """A patient's log extract: the patient is required, the rest of the filter is not offered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, mailbox_names=[], **kwargs)
+        for name in ("person", "mailbox", "action"):
+            del self.fields[name]
+        self.fields["patient"].required = True
+        self.fields["patient"].error_messages["required"] = _(
+            "Ange patientens personnummer eller samordningsnummer."
+        )

@@ -1,6 +1,15 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from messenger.views import categories, compose, home, legal_hold, mailbox, operations, thread
+from messenger.views import (
+    categories,
+    compose,
+    home,
+    legal_hold,
+    log_control,
+    mailbox,
+    operations,
+    thread,
+)
 
 thread_patterns: list[URLPattern | URLResolver] = [
     path("", thread.thread, name="thread"),
@@ -24,6 +33,9 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:pk>/nytt/", compose.compose, name="compose"),
     path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
+    # Log control and patients' log extracts (R18), for log reviewers.
+    path("loggkontroll/", log_control.log_control, name="log_control"),
+    path("loggkontroll/logguttag/", log_control.extract, name="log_extract"),
     path("forvaltning/drift/", operations.operations, name="operations"),
     path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
     # The category list (R7), for system administrators.

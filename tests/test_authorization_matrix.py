@@ -249,6 +249,8 @@ MATRIX: dict[str, Row] = {
     ),
     # Operations, categories and legal hold: system administration.
     "messenger:operations": get(ADMIN_ONLY),
+    "messenger:log_control": get(expect(404, fredrik=200)),
+    "messenger:log_extract": get(expect(404, fredrik=200)),
     "messenger:outbox_retry": post(expect(404, admin=302)),
     "messenger:admin_categories": get(ADMIN_ONLY),
     "messenger:admin_category_new": get(ADMIN_ONLY),
