@@ -5,7 +5,8 @@ from django.utils.translation import gettext as _
 from accounts.agreement import CURRENT_VERSION
 from accounts.models import AgreementAcceptance, Employment, Role, User
 from accounts.selectors import can_assign_roles
-from accounts.signals import agreement_accepted, roles_changed
+from audit.models import AccessLog
+from audit.services import access_log
 
 
 @transaction.atomic
@@ -18,8 +19,23 @@ def agreement_accept(*, user: User, version: int) -> AgreementAcceptance:
         )
     acceptance, created = AgreementAcceptance.objects.get_or_create(user=user, version=version)
     if created:
-        agreement_accepted.send(sender=None, user=user, version=version)
+        access_log(
+            action=AccessLog.Action.ADMIN,
+            user=user,
+            detail=f"Godkände sekretessförbindelsen version {version}",
+        )
     return acceptance
+
+
+@transaction.atomic
+def organisation_switch_record(*, user: User, employment: Employment) -> None:
+    """Log that `user` now works in the organisation of `employment` (R18). The view changes the
+    session; this row says from when the person's reads count for that organisation."""
+    access_log(
+        action=AccessLog.Action.SWITCH_ORGANISATION,
+        user=user,
+        organisation_name=employment.organisation.name,
+    )
 
 
 # The roles that open other people's access and other people's reading (R17, R18): a unit's
@@ -75,12 +91,19 @@ def employment_set_roles(
         return employment
     employment.roles = new_roles
     employment.save(update_fields=["roles"])
-    roles_changed.send(
-        sender=None,
-        actor=actor,
-        employment=employment,
-        old_roles=old_roles,
-        new_roles=new_roles,
-        reason=reason.strip(),
+    # In the same transaction as the change: a role nobody can account for is never saved.
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        organisation_name=employment.organisation.name,
+        detail=(
+            f"Ändrade roller för {employment.user.display_name()}: {_role_names(old_roles)} → "
+            f"{_role_names(new_roles)}. Skäl: {reason.strip()}"
+        ),
     )
     return employment
+
+
+def _role_names(roles: list[str]) -> str:
+    """The roles as the log row names them, in the order given; "inga" for none."""
+    return ", ".join(str(Role(r).label) for r in roles if r in Role.values) or "inga"

@@ -35,7 +35,8 @@ from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthen
 
 from accounts.models import User, hsa_id_validator
 from accounts.selectors import get_person_by_hsa_id
-from accounts.signals import sso_refused
+from audit.models import AccessLog
+from audit.services import access_log
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,9 @@ def _require_sso() -> None:
 
 
 def _refuse(request: HttpRequest, refusal: Refusal) -> HttpResponse:
-    sso_refused.send(sender=__name__, hsa_id=refusal.hsa_id, detail=refusal.detail)
+    # The HSA id is the only thing about the person the row keeps: never a name or e-mail.
+    prefix = f"HSA-id {refusal.hsa_id}: " if refusal.hsa_id else ""
+    access_log(action=AccessLog.Action.SSO_REFUSED, detail=prefix + refusal.detail)
     if request.user.is_authenticated:
         auth.logout(request)
     return HttpResponseRedirect(

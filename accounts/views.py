@@ -18,8 +18,7 @@ from accounts.selectors import (
     get_employment_for_role_admin,
     get_organisation_for_role_admin,
 )
-from accounts.services import agreement_accept, employment_set_roles
-from accounts.signals import organisation_switched
+from accounts.services import agreement_accept, employment_set_roles, organisation_switch_record
 
 
 @login_required
@@ -34,7 +33,7 @@ def switch_organisation(request: AppRequest) -> HttpResponse:
     )
     if employment is None:
         raise Http404
-    organisation_switched.send(sender=None, user=request.user, employment=employment)
+    organisation_switch_record(user=request.user, employment=employment)
     request.session[SESSION_KEY] = employment.organisation_id
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

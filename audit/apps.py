@@ -2,20 +2,10 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
+    """The ground floor: the access log, which every other app writes to and which imports none
+    of them (`audit` ← `accounts` ← `mailboxes` ← `messenger`). Each app registers its own models
+    with django-auditlog in its ready(); threads and messages are left out, so their patient
+    numbers and bodies do not live on in diffs after the one-year purge."""
+
     name = "audit"
     verbose_name = "Loggar"
-
-    def ready(self) -> None:
-        from auditlog.registry import auditlog
-        from django.apps import apps
-
-        from audit import receivers  # noqa: F401  (connects the signal receivers)
-
-        # Change history for the administrative records. Threads and messages are left out:
-        # their patient numbers and bodies must not live on in diffs after the one-year purge.
-        auditlog.register(
-            apps.get_model("accounts", "User"),
-            exclude_fields=["password", "last_login"],
-        )
-        auditlog.register(apps.get_model("accounts", "Organisation"))
-        auditlog.register(apps.get_model("accounts", "Employment"))

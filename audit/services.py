@@ -8,19 +8,6 @@ from django.utils import timezone
 from audit.models import AccessLog
 
 
-def failed_login_detail(*, known: bool, address: str) -> str:
-    """How a failed sign-in is described beside the user it names, if the username is theirs.
-
-    Never the username typed: someone who types their password into the username field would
-    leave it in the log. So an unknown name is only "okänt användarnamn"; a known one is the
-    row's user.
-    """
-    parts = [] if known else ["okänt användarnamn"]
-    if address:
-        parts.append(f"från {address}")
-    return ", ".join(parts)
-
-
 def access_log(
     *,
     action: str,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -540,6 +540,7 @@ def _message_forward(
         category_name=thread.category.name,
         url=_thread_path(target, thread),
     )
+    links = list(thread.journal_links.all())
     JournalLinkRecipient.objects.bulk_create(
         JournalLinkRecipient(
             link=link,
@@ -549,7 +550,7 @@ def _message_forward(
             by_name=actor.display_name(),
             at=now,
         )
-        for link in thread.journal_links.all()
+        for link in links
     )
     access_log(
         action=AccessLog.Action.FORWARD,
@@ -558,9 +559,66 @@ def _message_forward(
         mailbox=delivery.mailbox,
         thread_id=thread.pk,
         patient_id=thread.patient_id,
-        detail=f"till {colleague.display_name()}",
+        detail=_forward_detail(_reached(target.name, colleague.display_name()), len(links)),
     )
     return event
+
+
+# The access log's detail field; what a forward or a link reached is cut to fit it.
+_DETAIL_MAX = AccessLog._meta.get_field("detail").max_length or 500
+# A recipient's part of a detail and the link title's, so that a long title leaves room for the
+# recipients, and at least one of them always fits.
+_REACHED_MAX = 150
+_TITLE_MAX = 120
+
+
+def _reached(mailbox_name: str, person_name: str) -> str:
+    """One recipient as the log names it: a person with their personal mailbox, or a functional
+    mailbox (whose people the ledger does not list either)."""
+    if person_name:
+        text = f"{person_name} (personlig brevlåda {mailbox_name})"
+    else:
+        text = f"funktionsbrevlådan {mailbox_name}"
+    return Truncator(text).chars(_REACHED_MAX)
+
+
+def _listed_within(prefix: str, items: list[str]) -> str:
+    """`prefix` and the items joined with commas, as many whole items as fit in the detail
+    field, and "… och 3 till" for the rest: the row says how many it could not name."""
+    text = prefix + ", ".join(items)
+    if len(text) <= _DETAIL_MAX:
+        return text
+    shown = len(items)
+    while shown > 1:
+        shown -= 1
+        text = prefix + ", ".join(items[:shown]) + f" … och {len(items) - shown} till"
+        if len(text) <= _DETAIL_MAX:
+            return text
+    return Truncator(text).chars(_DETAIL_MAX)
+
+
+def _forward_detail(reached: str, links: int) -> str:
+    """What a FORWARD row says, so it outlives the thread's purge: whom it reached, and how many
+    of the thread's journal links went along (the LINK rows name them)."""
+    text = f"Vidarebefordrade till {reached}"
+    if links:
+        text += f", med {links} journallänk" + ("ar" if links > 1 else "")
+    return text
+
+
+def _link_detail(link: JournalLink, reached: list[str]) -> str:
+    """What a LINK row says, so it outlives the thread's purge: the link's kind and title, and the
+    mailboxes and people whose ledger got it (JournalLinkRecipient). Never the title if it holds
+    something written like a personnummer: the row is kept for years."""
+    with translation.override("sv"):
+        kind = str(link.get_kind_display()).lower()
+    title = link.title.strip()
+    if looks_like_patient_number(title):
+        title = "rubriken utelämnad, den liknar ett personnummer"
+    prefix = f"Bifogade {kind} «{Truncator(title).chars(_TITLE_MAX)}»"
+    if not reached:
+        return prefix + ", ingen annan brevlåda i ärendet"
+    return _listed_within(prefix + ", nådde ", reached)
 
 
 def may_link(employment: Employment | None, mailbox: Mailbox) -> bool:
@@ -646,8 +704,9 @@ def _journal_link_attach(
         Delivery.objects.filter(thread=thread)
         .exclude(mailbox=delivery.mailbox)
         .select_related("mailbox__owner")
+        .order_by("pk")  # in the order the thread reached them, as the ledger lists them
     )
-    JournalLinkRecipient.objects.bulk_create(
+    recipients = JournalLinkRecipient.objects.bulk_create(
         JournalLinkRecipient(
             link=link,
             via=JournalLinkRecipient.Via.SENT,
@@ -674,7 +733,7 @@ def _journal_link_attach(
         mailbox=delivery.mailbox,
         thread_id=thread.pk,
         patient_id=thread.patient_id,
-        detail=link.get_kind_display(),
+        detail=_link_detail(link, [_reached(r.mailbox_name, r.person_name) for r in recipients]),
     )
     return link
 
