@@ -32,6 +32,7 @@ class AccessLog(models.Model):
         FOLLOW_UP = "follow_up", _("Följde upp per telefon")
         LEGAL_HOLD = "legal_hold", _("Satte ärende i bevarande")
         LEGAL_HOLD_RELEASE = "legal_hold_release", _("Hävde bevarande av ärende")
+        DENIED = "denied", _("Nekad åtkomst")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)
@@ -50,6 +51,16 @@ class AccessLog(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("åtkomstlogg")
         verbose_name_plural = _("åtkomstloggar")
+        indexes = [
+            # "This user's refused attempts since T", asked before every DENIED row is written
+            # (the rate limit in audit.services.access_denied_log): only those rows, so it
+            # stays small however large the log grows.
+            models.Index(
+                fields=["user_id_snapshot", "at"],
+                condition=models.Q(action="denied"),
+                name="accesslog_denied_user_at_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_name} {self.get_action_display()}"
