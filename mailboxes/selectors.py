@@ -67,10 +67,26 @@ def grant_level(row: object) -> int:
     return int(getattr(row, "grant_level", 0) or 0)
 
 
+class Refused(Http404):
+    """A door to a mailbox or a thread said no: the user holds no usable grant of the level
+    asked on the mailbox, or the mailbox holds no such thread.
+
+    A plain 404 to the user, the same page as any other; it carries the ids that were asked
+    for, as the URL gave them, so that mailboxes.middleware.RefusedAccessLogMiddleware can write
+    the attempt to the access log once the view, and any transaction in it, is over.
+    """
+
+    def __init__(self, *, mailbox_id: int, thread_id: int | None = None) -> None:
+        super().__init__()
+        self.mailbox_id = mailbox_id
+        self.thread_id = thread_id
+
+
 def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.READ) -> Mailbox:
     """The mailbox if the user holds a current grant of at least `level` on it; 404 otherwise.
 
-    Outsiders learn nothing, not even that the mailbox exists. The mailbox comes annotated with
+    Outsiders learn nothing, not even that the mailbox exists; the refusal (Refused) is written
+    to the access log by the middleware. The mailbox comes annotated with
     `grant_level`, the user's level on it, `grant_employment_id` (see grant_employment) and
     `grant_last_used_at` (see grant_mark_used).
     """
@@ -86,7 +102,7 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
         .first()
     )
     if grant is None or grant.level < level:
-        raise Http404
+        raise Refused(mailbox_id=pk)
     mailbox = grant.mailbox
     mailbox.grant_level = grant.level  # type: ignore[attr-defined]
     mailbox.grant_employment_id = grant.employment_id  # type: ignore[attr-defined]

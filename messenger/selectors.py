@@ -9,7 +9,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import BooleanField, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
-from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -17,7 +16,7 @@ from accounts.models import Employment, Notification, Organisation, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AddressListEntry, Mailbox
-from mailboxes.selectors import get_mailbox_for_user, grant_employment
+from mailboxes.selectors import Refused, get_mailbox_for_user, grant_employment
 from messenger.models import (
     Deadline,
     Delivery,
@@ -113,15 +112,19 @@ def get_delivery_for_user(
 ) -> Delivery:
     """The one door to a thread: as held by a mailbox the user has a current grant on.
 
-    Anyone else gets 404, whatever the ids. With `log_as`, the access goes into the access log,
-    in the name of the grant's employment (see grant_employment; `employments` are the user's
-    active ones, already loaded). The delivery comes annotated with `grant_level` and
-    `grant_employment_id`.
+    Anyone else gets 404, whatever the ids: Refused, which the middleware writes to the access log
+    as a denied attempt. With `log_as`, the access goes into the access log, in the name of the
+    grant's employment (see grant_employment; `employments` are the user's active ones, already
+    loaded). The delivery comes annotated with `grant_level` and `grant_employment_id`.
     """
     # The grant first, then the delivery: two plain queries, where one query of the delivery
     # annotated with the grant (correlated subqueries over an 11-table join) took PostgreSQL
     # longer to plan than the two take to run, and Django longer to build.
-    mailbox = get_mailbox_for_user(user, mailbox_id, level=level)
+    try:
+        mailbox = get_mailbox_for_user(user, mailbox_id, level=level)
+    except Refused as refused:
+        refused.thread_id = thread_id  # the access log names the thread asked for too
+        raise
     delivery = (
         Delivery.objects.select_related(
             "thread__category",
@@ -133,7 +136,7 @@ def get_delivery_for_user(
         .first()
     )
     if delivery is None:
-        raise Http404
+        raise Refused(mailbox_id=mailbox_id, thread_id=thread_id)
     delivery.mailbox = mailbox
     delivery.grant_level = mailbox.grant_level  # type: ignore[attr-defined]
     delivery.grant_employment_id = mailbox.grant_employment_id  # type: ignore[attr-defined]

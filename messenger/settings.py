@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "accounts.middleware.ConfidentialityAgreementMiddleware",
     "accounts.middleware.NoStoreForAuthenticatedMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last, so its process_exception is the first to see a view's refusal (a 404 all the same).
+    "mailboxes.middleware.RefusedAccessLogMiddleware",
 ]
 
 ROOT_URLCONF = "messenger.urls"

@@ -184,3 +184,14 @@ def test_only_log_reviewers_get_the_pages(world):
         assert client.get(LOG).status_code == 404
         assert client.post(EXTRACT, {"patient": PATIENTS[0]}).status_code == 404
     assert not AccessLog.objects.filter(action=AccessLog.Action.LOG_EXTRACT).exists()
+
+
+def test_denied_attempts_on_the_organisations_mailboxes_are_a_filter(world, reads):
+    first, _second = reads
+    world.outsider.client().get(thread_url("thread", world.gripen_fbl, first))
+    response = world.log_reviewer.client().post(LOG, {"action": "denied"})
+    outsider = world.outsider.user.display_name()
+    assert lines(response) == [
+        f"{outsider}, Arvika kommun, nekad åtkomst: brevlåda {world.gripen_fbl.pk}, "
+        f"ärende {first.pk}"
+    ]

@@ -56,9 +56,12 @@ def test_outsider_gets_404_on_every_thread_page(world, thread, name):
     client = world.outsider.client()
     for mailbox in (world.gripen_fbl, world.karlstad_fbl, world.arvika_fbl):
         assert client.get(thread_url(name, mailbox, thread)).status_code == 404
-    assert not AccessLog.objects.filter(
+    # Nothing read is logged; each refusal is, as a denied attempt without the patient.
+    outsiders_rows = AccessLog.objects.filter(
         user_id_snapshot=world.outsider.user.pk, thread_id_snapshot__isnull=False
-    ).exists()
+    )
+    assert not outsiders_rows.exclude(action=AccessLog.Action.DENIED).exists()
+    assert outsiders_rows.filter(action=AccessLog.Action.DENIED, patient_id="").count() == 3
 
 
 @pytest.mark.parametrize("name", THREAD_POSTS)
