@@ -9,7 +9,9 @@ any row is. Then, in one run, it reports:
 - the round trips of one `access_log()` call (target: at most one more than without the chain);
 - 8 concurrent writers, each writing rows one transaction at a time as requests do, with the
   chain's triggers and without them, in the same run (target: at least 70 % of the rows per
-  second without the chain).
+  second without the chain);
+- log control's page filtered by patient (target: under 1 s) and a patient's five-year log
+  extract (target: under 2 s), both for the organisation all the rows belong to, the worst case.
 
     .venv/bin/python bench/audit_log.py [--rows 2000000] [--writers 8] [--writes 500]
 
@@ -39,9 +41,11 @@ from django.test.utils import (  # noqa: E402
     teardown_test_environment,
 )
 
+from accounts.models import Organisation  # noqa: E402
 from audit.models import AccessLog  # noqa: E402
 from audit.services import access_log, access_log_seal, access_log_verify  # noqa: E402
 from messenger.demo import TEST_PATIENTS  # noqa: E402
+from messenger.log_control import LogQuery, describe, log_page, patient_extract  # noqa: E402
 
 CHAIN_TRIGGERS = ("audit_accesslog_hash", "audit_accesslog_queue")
 
@@ -89,6 +93,27 @@ def writers(count: int, writes: int) -> float:
     return count * writes / (time.perf_counter() - start)
 
 
+def log_control(patient: str) -> None:
+    """Log control's page and a patient's extract, timed as the views run them (the rows made
+    and described), for the organisation every built row belongs to."""
+    gripen = Organisation(name="Vårdcentralen Gripen")  # only its name is asked
+    start = time.perf_counter()
+    page = log_page(gripen, LogQuery(patient_id=patient))
+    lines = [describe(row) for row in page.rows]
+    took = time.perf_counter() - start
+    print(
+        f"log control, filtered by patient: {len(lines)} rows in {took * 1000:.0f} ms "
+        f"(target < 1 s: {'met' if took < 1 else 'NOT met'})"
+    )
+    start = time.perf_counter()
+    rows = [describe(row) for row in patient_extract(gripen, LogQuery(patient_id=patient))]
+    took = time.perf_counter() - start
+    print(
+        f"a patient's five-year extract: {len(rows):,} rows in {took:.2f} s "
+        f"(target < 2 s: {'met' if took < 2 else 'NOT met'})"
+    )
+
+
 def set_chain_triggers(enabled: bool) -> None:
     with connection.cursor() as cursor:
         for name in CHAIN_TRIGGERS:
@@ -121,6 +146,8 @@ def main() -> None:
             f"{'broken at ' + str(verdict.broken) if verdict.broken else 'holds'}, "
             f"in {took:.1f} s (target < 120 s: {'met' if took < 120 else 'NOT met'})"
         )
+
+        log_control(TEST_PATIENTS[0])
 
         with CaptureQueriesContext(connection) as queries:
             access_log(action=AccessLog.Action.VIEW_THREAD, detail="one row")
