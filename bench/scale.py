@@ -53,7 +53,7 @@ HOST = "127.0.0.1"
 # Web requests never reach Celery (the outbox is a table): nothing listens here, nothing connects.
 REDIS_UNUSED = "redis://127.0.0.1:9/0"
 GRIPEN_STAFF = 100  # people 1–100 work at Vårdcentralen Gripen; the clients are the first ones
-APPROVER = 50  # bench0050, access approver at Vårdcentralen Gripen
+APPROVER = 50  # bench0050, access approver and log reviewer at Vårdcentralen Gripen
 EXTRA_CENTRES = 9  # seed_demo has 21 health centres; the region has about 30
 
 
@@ -529,7 +529,7 @@ def prepare(clients: int) -> Fixture:
 
     from accounts import agreement
     from accounts.middleware import IDLE_KEY, STARTED_KEY
-    from accounts.models import User
+    from accounts.models import Employment, Role, User
     from mailboxes.models import Mailbox
     from messenger import demo
     from messenger.models import Category, Delivery
@@ -549,6 +549,11 @@ def prepare(clients: int) -> Fixture:
         assert store.session_key is not None
         return store.session_key
 
+    # bench0050 reviews Gripen's access log too (issue 10's log control): set here rather than
+    # in the build, so a database built before log control existed serves as well.
+    Employment.objects.filter(user__username=f"bench{APPROVER:04d}").update(
+        roles=[Role.STAFF, Role.ACCESS_APPROVER, Role.LOG_REVIEWER]
+    )
     gripen = Mailbox.objects.get(name=demo.health_centre_mailbox_name("Gripen"))
     inbox = Delivery.objects.filter(mailbox=gripen, folder=Delivery.Folder.INBOX).order_by(
         "-last_message_at", "-pk"
@@ -582,8 +587,9 @@ class View:
     form: Callable[[int], dict[str, str]] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     approver: bool = False
-    # (the least ratio to the yardstick, the greatest p95 in ms); None: no target in issue 9
-    target: tuple[float, float | None] | None = None
+    # (the least ratio to the yardstick, the greatest p95 in ms), either may be None; None: no
+    # target in issues 9 and 10
+    target: tuple[float | None, float | None] | None = None
     max_queries: int | None = None
 
 
@@ -648,6 +654,15 @@ def views(f: Fixture) -> list[View]:
             target=(0.2, 500),
         ),
         View("access review (approver)", "GET", lambda n: "/behorighet/granskning/", approver=True),
+        # Issue 10: "a filtered log page in under 1 s", by patient as the page posts it.
+        View(
+            "access log by patient",
+            "POST",
+            lambda n: "/loggkontroll/",
+            form=lambda n: {"patient": f.patient},
+            approver=True,
+            target=(None, 1000),
+        ),
         View("send (POST)", "POST", lambda n: f"{box}/nytt/", form=send, target=(0.25, 300)),
         View("reply (POST)", "POST", reply_path, form=reply, target=(0.25, 300)),
     ]
@@ -858,8 +873,12 @@ def report(
         target, met = "", ""
         if r.view.target:
             least, p95 = r.view.target
-            target = f"≥ {least}×" + (f", p95 < {p95:.0f} ms" if p95 else "")
-            ok = ratio >= least and (p95 is None or r.percentile(0.95) < p95)
+            parts = [
+                f"≥ {least}×" if least is not None else "",
+                f"p95 < {p95:.0f} ms" if p95 else "",
+            ]
+            target = ", ".join(part for part in parts if part)
+            ok = (least is None or ratio >= least) and (p95 is None or r.percentile(0.95) < p95)
             if r.view.max_queries is not None:
                 target += f", ≤ {r.view.max_queries} queries"
                 ok = ok and r.queries is not None and r.queries <= r.view.max_queries
@@ -870,9 +889,6 @@ def report(
             f"| {r.percentile(0.5):.0f} | {r.percentile(0.95):.0f} | {queries} "
             f"| {sum(r.sizes) / len(r.sizes) / 1024:.1f} | {target} | {met} |"
         )
-    lines.append(
-        "| access log by patient | — | — | — | — | — | — | — | — | not built yet (issue 10) | |"
-    )
     lines.append("")
     for pid, megabytes in memory:
         verdict = "yes" if megabytes < 150 else "**no**"
@@ -913,6 +929,8 @@ def bench_database(rebuild: bool, threads: int, people: int, log_rows: int) -> I
             marker = check_ours(cursor, pgdata)
             if marker and marker.complete and marker.scale == scale and not rebuild:
                 print(f"Reusing the database built earlier ({scale}); --rebuild builds anew.")
+                # The code may have moved on since the build: bring the schema along.
+                call_command("migrate", interactive=False, verbosity=0)
             else:
                 if marker is not None:
                     print("Wiping the benchmark's database (it carries the marker).")
