@@ -35,6 +35,7 @@ class AccessLog(models.Model):
         LOG_SEARCH = "log_search", _("Sökte i åtkomstloggen")
         LOG_EXTRACT = "log_extract", _("Tog ut logg för en patient")
         DENIED = "denied", _("Nekad åtkomst")
+        LOG_REVIEW = "log_review", _("Granskade åtkomstloggen")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=Action.choices)

@@ -15,7 +15,15 @@ from accounts.validators import no_markup, no_patient_number
 from audit.models import AccessLog
 from mailboxes.models import Mailbox
 from messenger.log_control import LogQuery
-from messenger.models import MAX_REPLY_WINDOW_HOURS, Category, Delivery, JournalLink
+from messenger.log_review import LOG_REVIEW_MAX_ROWS, NOTE_MAX, RANDOM_MAX_DAYS, Sample
+from messenger.models import (
+    MAX_REPLY_WINDOW_HOURS,
+    Category,
+    Delivery,
+    JournalLink,
+    LogReview,
+    LogReviewItem,
+)
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
 
@@ -385,3 +393,107 @@ class ExtractForm(LogFilterForm):
         self.fields["patient"].error_messages["required"] = _(
             "Ange patientens personnummer eller samordningsnummer."
         )
+
+
+class LogReviewStartForm(forms.Form):
+    """What a systematic review draws (R18): a random sample, the reads outside office hours,
+    or one person's reads, always within a period."""
+
+    kind = forms.ChoiceField(
+        label=_("Urval"),
+        choices=LogReview.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Välj vilket urval som ska granskas."),
+            "invalid_choice": _("Välj ett av urvalen i listan."),
+        },
+    )
+    start = forms.DateField(
+        label=_("Från och med"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Ange periodens första dag.")},
+    )
+    end = forms.DateField(
+        label=_("Till och med"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Ange periodens sista dag.")},
+    )
+    size = forms.IntegerField(
+        label=_("Antal läsningar (slumpmässigt urval)"),
+        required=False,
+        min_value=1,
+        max_value=LOG_REVIEW_MAX_ROWS,
+        error_messages={
+            "min_value": _("Urvalet ska vara 1–500 läsningar."),
+            "max_value": _("Urvalet ska vara 1–500 läsningar."),
+            "invalid": _("Ange antalet läsningar som en siffra, 1–500."),
+        },
+    )
+    person = forms.CharField(
+        label=_("Personens namn (en persons läsningar)"),
+        help_text=_("Hela namnet, som det står i loggen."),
+        required=False,
+        max_length=300,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, start, end = data.get("kind"), data.get("start"), data.get("end")
+        if start and end and end < start:
+            raise ValidationError(_("Perioden slutar innan den börjar."), code="backwards")
+        if kind == LogReview.Kind.RANDOM:
+            if not data.get("size") and "size" not in self.errors:
+                self.add_error("size", _("Ange hur många läsningar som ska dras, 1–500."))
+            if start and end and (end - start).days >= RANDOM_MAX_DAYS:
+                raise ValidationError(
+                    _("Ett slumpmässigt urval dras ur högst ett år. Välj en kortare period."),
+                    code="too_long",
+                )
+        years = settings.AUDIT_RETENTION_YEARS
+        if start and end and end - start > timedelta(days=366 * years):
+            raise ValidationError(
+                _("Perioden får vara högst %(years)s år, så länge loggen sparas."),
+                code="too_long",
+                params={"years": years},
+            )
+        if kind == LogReview.Kind.PERSON and not data.get("person", "").strip():
+            self.add_error("person", _("Ange personens namn."))
+        return data
+
+    def sample(self) -> Sample:
+        data = self.cleaned_data
+        return Sample(
+            kind=data["kind"],
+            start=data["start"],
+            end=data["end"],
+            size=data.get("size"),
+            person=data.get("person", "").strip(),
+        )
+
+
+class LogReviewMarkForm(forms.Form):
+    """One row of a review marked OK or Utreds, with a note."""
+
+    verdict = forms.ChoiceField(
+        label=_("Bedömning"),
+        choices=[
+            (LogReviewItem.Verdict.OK, LogReviewItem.Verdict.OK.label),
+            (LogReviewItem.Verdict.INVESTIGATE, LogReviewItem.Verdict.INVESTIGATE.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Välj OK eller Utreds."),
+            "invalid_choice": _("Välj OK eller Utreds."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Anteckning"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "max_length": _(
+                "Anteckningen får vara högst %(limit_value)d tecken (den har %(show_value)d)."
+            )
+        },
+    )

@@ -537,3 +537,97 @@ class JobStatus(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LogReview(models.Model):
+    """A log reviewer's systematic review of their organisation's access log (R18): a sample of
+    reads, each row marked OK or to be investigated, then closed.
+
+    Kept here rather than in `audit`: the access log is append-only and `audit` imports no
+    other app, so what the reviewer judged lives beside it, in tables of its own.
+    """
+
+    class Kind(models.TextChoices):
+        RANDOM = "random", _("Slumpmässigt urval")
+        OFF_HOURS = "off_hours", _("Läsningar utanför kontorstid")
+        PERSON = "person", _("En persons läsningar")
+
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="log_reviews"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()  # the last day included
+    sample_size = models.PositiveSmallIntegerField(null=True, blank=True)  # RANDOM only
+    person_name = models.CharField(max_length=300, blank=True)  # PERSON only
+    # More reads matched than a review takes (LOG_REVIEW_MAX_ROWS): the oldest were drawn.
+    capped = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=200, blank=True)  # "18 OK, 2 utreds"
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-started_at"], name="logreview_org_idx"),
+        ]
+        verbose_name = _("granskning av åtkomstloggen")
+        verbose_name_plural = _("granskningar av åtkomstloggen")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class LogReviewItem(models.Model):
+    """One access-log row drawn into a review, and the reviewer's verdict on it.
+
+    The row is named by its id, not a foreign key: the retention job removes log rows after
+    five years or more and must not be held up by a review. What the reviewer judged (the time,
+    the sentence, the patient) is kept as a snapshot, so a review still reads after that.
+    """
+
+    class Verdict(models.TextChoices):
+        UNMARKED = "", _("Inte granskad")
+        OK = "ok", _("OK")
+        INVESTIGATE = "utreds", _("Utreds")
+
+    review = models.ForeignKey(LogReview, on_delete=models.CASCADE, related_name="items")
+    entry_id = models.BigIntegerField()
+    at = models.DateTimeField()
+    text = models.TextField()  # messenger.log_control.describe(row) when it was drawn
+    patient_id = models.CharField(max_length=12, blank=True)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "entry_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "entry_id"], name="logreviewitem_once"),
+        ]
+        verbose_name = _("granskad loggrad")
+        verbose_name_plural = _("granskade loggrader")
+
+    def __str__(self) -> str:
+        return f"rad {self.entry_id}: {self.verdict or '-'}"

@@ -6,6 +6,7 @@ from messenger.views import (
     home,
     legal_hold,
     log_control,
+    log_review,
     mailbox,
     operations,
     thread,
@@ -36,6 +37,18 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     # Log control and patients' log extracts (R18), for log reviewers.
     path("loggkontroll/", log_control.log_control, name="log_control"),
     path("loggkontroll/logguttag/", log_control.extract, name="log_extract"),
+    path("loggkontroll/granskningar/", log_review.review_list, name="log_reviews"),
+    path("loggkontroll/granskningar/<int:pk>/", log_review.review_detail, name="log_review"),
+    path(
+        "loggkontroll/granskningar/<int:pk>/rader/<int:item_pk>/",
+        log_review.review_mark,
+        name="log_review_mark",
+    ),
+    path(
+        "loggkontroll/granskningar/<int:pk>/avsluta/",
+        log_review.review_close,
+        name="log_review_close",
+    ),
     path("forvaltning/drift/", operations.operations, name="operations"),
     path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
     # The category list (R7), for system administrators.

@@ -63,11 +63,14 @@ from django.core.management import call_command
 from django.db import models, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from accounts.models import Employment, Organisation, User
+from audit.models import AccessLog
+from audit.services import access_log
 from mailboxes.models import AccessGrant, AccessRequest, AddressListEntry, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, Thread
+from messenger.models import Category, LogReview, LogReviewItem, Thread
 
 ANONYMOUS: Final = "anonymous"
 SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "admin")
@@ -93,6 +96,9 @@ class Seed:
     anna_request: AccessRequest  # Anna's pending request to manage Karlstad's mailbox
     category: Category  # the first category
     karlstad_list_entry: AddressListEntry  # the first mailbox on Karlstad's preset list
+    # An open review of Gripen's access log by Fredrik, Gripen's log reviewer, and its one row.
+    gripen_log_review: LogReview
+    gripen_log_review_item: LogReviewItem
 
 
 def seed() -> Seed:
@@ -101,6 +107,23 @@ def seed() -> Seed:
     anna = User.objects.get(username="anna")
     karlstad_fbl = Mailbox.objects.get(name="Karlstads kommun Hälso- och sjukvård (FBL)")
     anna_job = anna.employments.get()
+    fredrik = User.objects.get(username="fredrik")
+    gripen = fredrik.employments.get().organisation
+    today = timezone.localdate()
+    gripen_log_review = LogReview.objects.create(
+        organisation=gripen,
+        started_by=fredrik,
+        kind=LogReview.Kind.RANDOM,
+        period_start=today,
+        period_end=today,
+        sample_size=1,
+    )
+    entry = access_log(
+        action=AccessLog.Action.VIEW_THREAD,
+        user=User.objects.get(username="bo"),
+        organisation_name=gripen.name,
+        mailbox_organisation_name=gripen.name,
+    )
     return Seed(
         karlstad=anna_job.organisation,
         karlstad_fbl=karlstad_fbl,
@@ -121,6 +144,10 @@ def seed() -> Seed:
         karlstad_list_entry=AddressListEntry.objects.filter(
             address_list__organisation=anna_job.organisation
         )[0],
+        gripen_log_review=gripen_log_review,
+        gripen_log_review_item=LogReviewItem.objects.create(
+            review=gripen_log_review, entry_id=entry.pk, at=entry.at, text="Bo läste"
+        ),
     )
 
 
@@ -251,6 +278,13 @@ MATRIX: dict[str, Row] = {
     "messenger:operations": get(ADMIN_ONLY),
     "messenger:log_control": get(expect(404, fredrik=200)),
     "messenger:log_extract": get(expect(404, fredrik=200)),
+    # The systematic review of the log: Gripen's log reviewer, and only for Gripen's reviews.
+    "messenger:log_reviews": get(expect(404, fredrik=200)),
+    "messenger:log_review": get(expect(404, fredrik=200), pk=S.gripen_log_review),
+    "messenger:log_review_mark": post(  # an empty form: the door is open
+        expect(404, fredrik=400), pk=S.gripen_log_review, item_pk=S.gripen_log_review_item
+    ),
+    "messenger:log_review_close": post(expect(404, fredrik=302), pk=S.gripen_log_review),
     "messenger:outbox_retry": post(expect(404, admin=302)),
     "messenger:admin_categories": get(ADMIN_ONLY),
     "messenger:admin_category_new": get(ADMIN_ONLY),
