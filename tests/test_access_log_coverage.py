@@ -46,14 +46,16 @@ from accounts.models import User
 from audit.models import AccessLog
 from mailboxes.models import Mailbox
 from messenger import demo
-from messenger.models import Category, Message, Thread
+from messenger.models import Category, LogReview, LogReviewItem, Message, Thread
 from tests.test_authorization_matrix import Seed, seed, url_patterns
 from tests.testdata import PATIENTS
 
 A = AccessLog.Action
 
 # The rows that record a read of patient data; each page that shows some writes one of these.
-READS: Final = frozenset({A.VIEW_THREAD, A.PRINT, A.SEARCH, A.LOG_SEARCH, A.LOG_EXTRACT})
+READS: Final = frozenset(
+    {A.VIEW_THREAD, A.PRINT, A.SEARCH, A.LOG_SEARCH, A.LOG_EXTRACT, A.LOG_REVIEW}
+)
 
 
 # The data the visits point into: seed_demo's, as the authorization matrix seeds it.
@@ -74,6 +76,14 @@ class Data:
     @property
     def karlstad_fbl(self) -> Mailbox:
         return self.base.karlstad_fbl
+
+    @property
+    def gripen_log_review(self) -> LogReview:
+        return self.base.gripen_log_review
+
+    @property
+    def gripen_log_review_item(self) -> LogReviewItem:
+        return self.base.gripen_log_review_item
 
 
 def make_data() -> Data:
@@ -337,6 +347,36 @@ COVERAGE: dict[str, Entry] = {
             logs=(A.LOG_SEARCH,),
             patient=D.patient,
         ),
+    ),
+    # The systematic review of the log: the list names reviews, not patients; one review shows
+    # its rows' patients in full, so opening it (or getting it back with a form's errors) is a
+    # read of the log. Marking and closing go back to the review by redirect.
+    "messenger:log_reviews": shows_none(
+        "the organisation's reviews: who, when, kind, period, counts and outcome; no patient",
+        Visit("fredrik"),
+    ),
+    "messenger:log_review": shows(
+        Visit(
+            "fredrik",
+            params={"pk": D.gripen_log_review},
+            contains=("Bo läste",),
+            logs=(A.LOG_REVIEW,),
+        ),
+    ),
+    "messenger:log_review_mark": shows(
+        Visit(
+            "fredrik",
+            "POST",
+            params={"pk": D.gripen_log_review, "item_pk": D.gripen_log_review_item},
+            status=400,
+            contains=("Bo läste",),
+            logs=(A.LOG_REVIEW,),
+            note="a form with errors: the review again, with its rows",
+        ),
+    ),
+    "messenger:log_review_close": shows_none(
+        "closes the review, or says why not, and goes back by redirect",
+        Visit("fredrik", "POST", params={"pk": D.gripen_log_review}, status=302),
     ),
     # A patient's log extract: who read the patient's data, on a page naming the patient, or
     # as CSV (which leaves the patient out of the file but is that patient's log all the same).

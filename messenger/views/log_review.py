@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AppRequest
+from audit.models import AccessLog
+from audit.services import access_log
 from mailboxes.selectors import require_log_reviewer
 from messenger.forms import LogReviewMarkForm, LogReviewStartForm
 from messenger.log_review import (
@@ -85,6 +87,13 @@ def _render_review(
             )
         rows.append((item, form))
     unmarked = sum(1 for item, _form in rows if not item.verdict)
+    # The page shows the rows' patients in full: opening it is a read of the log (R18).
+    access_log(
+        action=AccessLog.Action.LOG_REVIEW,
+        user=request.user,
+        organisation_name=review.organisation.name,
+        detail=f"Öppnade granskning {review.pk} ({len(rows)} rader)",
+    )
     return render(
         request,
         "messenger/log_review.html",

@@ -64,7 +64,28 @@ def close_url(review: LogReview) -> str:
 
 
 def review_rows() -> list[AccessLog]:
-    return list(AccessLog.objects.filter(action=AccessLog.Action.LOG_REVIEW).order_by("pk"))
+    """The rows of what was done in reviews: started, marked, closed (not the page's openings)."""
+    return list(
+        AccessLog.objects.filter(action=AccessLog.Action.LOG_REVIEW)
+        .exclude(detail__startswith="Öppnade granskning")
+        .order_by("pk")
+    )
+
+
+def test_opening_a_review_is_logged_as_a_read_of_the_log(world, march):
+    client = world.log_reviewer.client()
+    started = client.post(
+        reverse("messenger:log_reviews"),
+        {"kind": "random", "start": "2027-03-01", "end": "2027-03-31", "size": 5},
+    )
+    assert started.status_code == 302
+    client.get(started["Location"])
+    opened = AccessLog.objects.filter(
+        action=AccessLog.Action.LOG_REVIEW, detail__startswith="Öppnade granskning"
+    ).get()
+    assert opened.user_id_snapshot == world.log_reviewer.user.pk
+    assert opened.detail.endswith("(5 rader)")
+    assert opened.patient_id == ""
 
 
 @pytest.fixture
