@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -190,14 +191,7 @@ class Thread(models.Model):
     def deadline(self, now: datetime | None = None) -> "Deadline | None":
         """The current question's clock as the pages show it; None when nothing was ever asked
         that needs an answer ("För kännedom", R8)."""
-        if self.reply_due_at is None:
-            return None
-        return Deadline(
-            due=self.reply_due_at,
-            answered_at=self.answered_at,
-            followed_up_at=self.followed_up_at,
-            now=now or timezone.now(),
-        )
+        return Deadline.of_thread(self, now)
 
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
@@ -245,6 +239,19 @@ class Deadline:
         self.answered_at = answered_at
         self.followed_up_at = followed_up_at
         self.now = now
+
+    @classmethod
+    def of_thread(cls, thread: Any, now: datetime | None = None) -> "Deadline | None":
+        """The clock of a thread, or of a list's row of one (anything with the thread's
+        reply_due_at, answered_at and followed_up_at); None when no answer is asked."""
+        if thread.reply_due_at is None:
+            return None
+        return cls(
+            due=thread.reply_due_at,
+            answered_at=thread.answered_at,
+            followed_up_at=thread.followed_up_at,
+            now=now or timezone.now(),
+        )
 
     @property
     def is_followed_up(self) -> bool:

@@ -245,14 +245,7 @@ class ThreadRow:
 
     def deadline(self) -> Deadline | None:
         """As Thread.deadline: None when nothing was asked that needs an answer."""
-        if self.reply_due_at is None:
-            return None
-        return Deadline(
-            due=self.reply_due_at,
-            answered_at=self.answered_at,
-            followed_up_at=self.followed_up_at,
-            now=timezone.now(),
-        )
+        return Deadline.of_thread(self)
 
     def masked_patient(self) -> str:
         return mask_patient_id(self.patient_id)
