@@ -310,6 +310,15 @@ def _swedish_calendar(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
 
 
+def swedish_holidays(start: date, end: date) -> list[date]:
+    """The Swedish public holidays and eves (Midsummer, Christmas and New Year's Eve) from
+    `start` to `end`, both included."""
+    days: list[date] = []
+    for year in range(start.year, end.year + 1):
+        days.extend(day for day in _swedish_calendar(year) if start <= day <= end)
+    return sorted(days)
+
+
 def default_check_times() -> list[time]:
     return [time(10, 0), time(15, 0)]
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,12 +23,15 @@ from django.utils.translation import ngettext
 from accounts.models import Organisation, User
 from audit.models import AccessLog
 from audit.services import access_log
+from mailboxes.models import swedish_holidays
 from messenger.log_control import LogQuery, describe, organisation_rows
 from messenger.models import LogReview, LogReviewItem
 
 LOG_REVIEW_MAX_ROWS = 500  # a review a person can get through; larger draws are capped
 RANDOM_MAX_DAYS = 366  # a random sample's period: ORDER BY random() never sorts the whole log
-OFFICE_OPENS = 7  # reads before 07:00 or from 18:00 Stockholm time are outside office hours
+# Reads before 07:00 or from 18:00 Stockholm time, at weekends and on Swedish public holidays
+# and eves are outside office hours.
+OFFICE_OPENS = 7
 OFFICE_CLOSES = 18
 NOTE_MAX = 500  # LogReviewItem.note
 
@@ -81,10 +84,13 @@ def draw(organisation: Organisation, sample: Sample) -> tuple[list[AccessLog], b
         rows = rows.annotate(
             local_hour=ExtractHour("at", tzinfo=stockholm),
             local_weekday=ExtractIsoWeekDay("at", tzinfo=stockholm),
+            local_day=TruncDate("at", tzinfo=stockholm),
         ).filter(
             Q(local_hour__lt=OFFICE_OPENS)
             | Q(local_hour__gte=OFFICE_CLOSES)
             | Q(local_weekday__gte=6)  # Saturday, Sunday
+            # Public holidays and eves: Good Friday, Midsummer Eve, Christmas Eve …
+            | Q(local_day__in=swedish_holidays(sample.start, sample.end))
         )
     elif sample.kind == Kind.PERSON:
         rows = rows.filter(user_name__iexact=sample.person.strip())

@@ -384,3 +384,17 @@ def test_the_retention_job_removes_a_reviewed_row_and_the_review_still_reads(wor
     assert item.entry_id == old.pk
     assert item.text.startswith(world.hc_nurse.user.display_name())
     assert item.patient_id == PATIENTS[0]
+
+
+def test_swedish_holidays_and_eves_are_outside_office_hours(world):
+    """Good Friday 2027 (26 March) and Midsummer Eve (25 June) at ten, as on a working day."""
+    bo = world.hc_nurse
+    good_friday = read(bo, datetime(2027, 3, 26, 10, 0, tzinfo=STOCKHOLM)).pk
+    midsummer_eve = read(bo, datetime(2027, 6, 25, 10, 0, tzinfo=STOCKHOLM)).pk
+    read(bo, datetime(2027, 3, 25, 10, 0, tzinfo=STOCKHOLM))  # Maundy Thursday: a working day
+    read(bo, datetime(2027, 6, 24, 10, 0, tzinfo=STOCKHOLM))  # the day before Midsummer Eve
+    response = world.log_reviewer.client().post(
+        REVIEWS, {"kind": "off_hours", "start": "2027-03-01", "end": "2027-06-30"}
+    )
+    assert response.status_code == 302
+    assert drawn(LogReview.objects.get()) == {good_friday, midsummer_eve}
