@@ -19,6 +19,7 @@ from accounts.throttle import sign_in_counters_prune
 from audit.services import access_log_retention, access_log_seal, access_log_verify
 from mailboxes.notifications import notices_prune, notify_system_admins, outbox_send
 from mailboxes.services import mailbox_checks_sweep
+from messenger.log_review import log_reviews_prune
 from messenger.models import JobStatus
 from messenger.services import deadlines_sweep, messages_purge
 
@@ -47,6 +48,13 @@ def access_log_check() -> dict[str, object]:
     return {"rows": verdict.rows, "links": verdict.links, "head": verdict.head[:16]}
 
 
+def access_log_retire() -> dict[str, int]:
+    """The access log's rows past AUDIT_RETENTION_YEARS, and the log reviews of periods that
+    ended before then, whose rows copy the log's."""
+    years = settings.AUDIT_RETENTION_YEARS
+    return {**access_log_retention(years=years), **log_reviews_prune(years=years)}
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -65,11 +73,7 @@ JOBS: dict[str, Job] = {
         Job("prune_sign_in", "varje natt 02:50", lambda: sign_in_counters_prune()),
         Job("audit_seal", "varje minut", lambda: access_log_seal()),
         Job("audit_verify", "varje natt 03:15", access_log_check),
-        Job(
-            "audit_retention",
-            "varje år 1 februari 03:30",
-            lambda: access_log_retention(years=settings.AUDIT_RETENTION_YEARS),
-        ),
+        Job("audit_retention", "varje år 1 februari 03:30", lambda: access_log_retire()),
     ]
 }
 

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Organisation, User
 from audit.models import AccessLog
-from audit.services import access_log
+from audit.services import access_log, retention_cutoff
 from mailboxes.models import swedish_holidays
 from messenger.log_control import LogQuery, describe, organisation_rows
 from messenger.models import LogReview, LogReviewItem
@@ -225,3 +225,13 @@ def reviews_of(organisation: Organisation) -> QuerySet[LogReview]:
         )
         .order_by("-started_at", "-pk")
     )
+
+
+def log_reviews_prune(*, years: int) -> dict[str, int]:
+    """Remove the reviews of periods that ended more than `years` ago (the yearly retention job,
+    with the access log's own years): their rows copy the log's, patients included, and must
+    not outlive it. An open review is kept, however old, until someone closes it."""
+    cutoff = timezone.localdate(retention_cutoff(years))
+    old = LogReview.objects.filter(period_end__lt=cutoff, closed_at__isnull=False)
+    _count, by_model = old.delete()
+    return {"reviews_removed": by_model.get(LogReview._meta.label, 0)}

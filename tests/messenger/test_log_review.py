@@ -1,7 +1,7 @@
 """R18, issue 10: the systematic review. A log reviewer draws a sample of their organisation's
 reads, marks each row OK or Utreds with a note and closes the review; each step is logged."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from audit.models import AccessLog
 from audit.services import access_log_retention, access_log_seal
+from messenger.jobs import job_run
 from messenger.log_review import Sample, log_review_start
-from messenger.models import LogReview, LogReviewItem
+from messenger.models import JobStatus, LogReview, LogReviewItem
 from tests.factories import EmploymentFactory
 from tests.testdata import PATIENTS
 
@@ -398,3 +399,28 @@ def test_swedish_holidays_and_eves_are_outside_office_hours(world):
     )
     assert response.status_code == 302
     assert drawn(LogReview.objects.get()) == {good_friday, midsummer_eve}
+
+
+def test_the_yearly_retention_takes_closed_reviews_of_periods_past_the_logs_years(world):
+    def review(end: date, closed: bool) -> LogReview:
+        return LogReview.objects.create(
+            organisation=world.gripen,
+            started_by=world.log_reviewer.user,
+            kind=LogReview.Kind.PERSON,
+            period_start=end - timedelta(days=30),
+            period_end=end,
+            person_name="Bo",
+            closed_at=timezone.now() if closed else None,
+        )
+
+    today = timezone.localdate()
+    old_closed = review(today - timedelta(days=6 * 366), closed=True)
+    LogReviewItem.objects.create(
+        review=old_closed, entry_id=1, at=timezone.now(), text="Bo läste", patient_id=PATIENTS[0]
+    )
+    old_open = review(today - timedelta(days=6 * 366), closed=False)
+    recent = review(today - timedelta(days=4 * 366), closed=True)
+    assert job_run("audit_retention").last_ok
+    assert set(LogReview.objects.values_list("pk", flat=True)) == {old_open.pk, recent.pk}
+    assert not LogReviewItem.objects.filter(review_id=old_closed.pk).exists()
+    assert "reviews_removed=1" in JobStatus.objects.get(name="audit_retention").last_summary
