@@ -38,7 +38,8 @@ def access_log(
     return AccessLog.objects.create(
         action=action,
         user_id_snapshot=getattr(user, "pk", None),
-        user_name=user.display_name() if user is not None and user.pk else actor_name,
+        # A name of 150 + 150 characters is one more than the column holds: cut, never fail.
+        user_name=(user.display_name() if user is not None and user.pk else actor_name)[:300],
         organisation_name=organisation_name,
         mailbox_name=mailbox_name,
         mailbox_organisation_name=mailbox_organisation_name,

@@ -269,3 +269,12 @@ def test_a_second_sealer_at_the_same_moment_leaves_the_work_to_the_first():
         other.execute("SELECT pg_advisory_xact_lock(hashtext('audit_seal'))")
         assert access_log_seal() == {"sealed": 0, "busy": 1}
     assert access_log_seal() == {"sealed": 2}
+
+
+def test_a_user_with_the_longest_names_is_logged_not_refused(world):
+    user = world.nurse.user
+    user.first_name, user.last_name = "A" * 150, "B" * 150
+    user.save()
+    row = access_log(action=AccessLog.Action.LOGIN, user=user)
+    row.refresh_from_db()
+    assert row.user_name == ("A" * 150 + " " + "B" * 150)[:300]
