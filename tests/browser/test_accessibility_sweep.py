@@ -2,12 +2,13 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page
 
 from accounts.models import Organisation, User
 from mailboxes.models import AccessGrant, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, Delivery
+from messenger.models import Category, Delivery, LogReview, LogReviewItem
 from tests.browser.helpers import log_in, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -78,9 +79,36 @@ def pages_for_admin() -> list[str]:
     ]
 
 
+def pages_for_fredrik() -> list[str]:
+    """Log control (R18): the log, an extract's form, the reviews and one review with a row."""
+    fredrik = User.objects.get(username="fredrik")
+    review = LogReview.objects.create(
+        organisation=fredrik.employments.get().organisation,
+        started_by=fredrik,
+        kind=LogReview.Kind.PERSON,
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate(),
+        person_name="Bo Berg",
+    )
+    LogReviewItem.objects.create(
+        review=review, entry_id=1, at=timezone.now(), text="Bo Berg läste ärende 1"
+    )
+    return [
+        reverse("messenger:log_control"),
+        reverse("messenger:log_extract"),
+        reverse("messenger:log_reviews"),
+        reverse("messenger:log_review", args=[review.pk]),
+    ]
+
+
 @pytest.mark.parametrize(
     ("username", "pages"),
-    [("anna", pages_for_anna), ("eva", pages_for_eva), ("admin", pages_for_admin)],
+    [
+        ("anna", pages_for_anna),
+        ("eva", pages_for_eva),
+        ("admin", pages_for_admin),
+        ("fredrik", pages_for_fredrik),
+    ],
 )
 def test_every_page_has_no_serious_accessibility_violations(
     page: Page, demo_site, demo_password, username, pages
