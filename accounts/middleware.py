@@ -157,6 +157,8 @@ class ConfidentialityAgreementMiddleware:
             "accounts:sso_refused",
             "accounts:keep_alive",  # shows nothing; the agreement page has the idle warning too
             "set_language",
+            # R20's Atom feed: public, for feed readers that cannot sign in; no patient data.
+            "messenger:notice_feed",
         }
     )
 

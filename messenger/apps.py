@@ -8,6 +8,7 @@ class MessengerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from messenger.models import Category
+        from messenger.models import Category, Notice
 
         auditlog.register(Category)
+        auditlog.register(Notice)

@@ -4,6 +4,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from accounts import agreement
+from messenger.notices import banner_notices
 from messenger.selectors import navigation_for
 
 
@@ -24,3 +25,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_mailboxes": lambda: navigation().mailboxes,
         "unread_notices": lambda: navigation().unread_notices,
     }
+
+
+def notice_banner(request: HttpRequest) -> dict[str, Any]:
+    """The active outage and maintenance notices (R20) for base.html's banner, for everyone
+    signed in, before the agreement too: a notice holds no patient data. A callable, so a page
+    that does not render base.html pays nothing; cached in the process for 30 s
+    (messenger.notices), so most pages pay no query either."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"notice_banner": banner_notices}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import no_markup, no_patient_number
+from accounts.validators import NoPatientNumber, no_markup, no_patient_number
 from audit.models import AccessLog
 from mailboxes.models import Mailbox
 from messenger.log_control import LogQuery
@@ -23,6 +23,7 @@ from messenger.models import (
     JournalLink,
     LogReview,
     LogReviewItem,
+    Notice,
 )
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
@@ -497,3 +498,51 @@ class LogReviewMarkForm(forms.Form):
             )
         },
     )
+
+
+# Notices are shown to everyone and in a public feed: never a patient in them.
+no_patient_number_in_notice = NoPatientNumber(
+    _("Skriv inget personnummer eller samordningsnummer i ett driftmeddelande.")
+)
+
+
+class NoticeForm(forms.Form):
+    """A notice about the system (R20) as system administrators write it. Times are read in
+    Stockholm time, as the pages show them."""
+
+    title = forms.CharField(
+        label=_("Rubrik"),
+        max_length=150,
+        validators=[no_patient_number_in_notice],
+        error_messages={"required": _("Ange en rubrik.")},
+    )
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        validators=[no_patient_number_in_notice],
+        error_messages={"required": _("Skriv meddelandets text.")},
+    )
+    kind = forms.ChoiceField(label=_("Typ"), choices=Notice.Kind.choices)
+    starts_at = forms.DateTimeField(
+        label=_("Börjar"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={
+            "required": _("Ange när meddelandet börjar gälla."),
+            "invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM."),
+        },
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Slutar"),
+        required=False,
+        help_text=_("Tomt: gäller tills vidare."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"invalid": _("Ange tiden som ÅÅÅÅ-MM-DD TT:MM.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at < starts_at:
+            self.add_error("ends_at", _("Meddelandet slutar innan det börjar."))
+        return data

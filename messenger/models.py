@@ -638,3 +638,89 @@ class LogReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"rad {self.entry_id}: {self.verdict or '-'}"
+
+
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    def active(self, now: datetime) -> "NoticeQuerySet":
+        """Started and not yet ended at `now`: starts_at ≤ now < ends_at, or no end."""
+        return self.filter(starts_at__lte=now).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+class Notice(models.Model):
+    """A notice about the system itself (R20): news, planned maintenance, an outage or a
+    risk and consequence analysis (ROS), published by system administrators.
+
+    Never patient data: forms refuse a personnummer in title and text, and the Atom feed and
+    the notices page show them to anyone who reads them.
+    """
+
+    class Kind(models.TextChoices):
+        NEWS = "news", _("Nyhet")
+        MAINTENANCE = "maintenance", _("Planerat underhåll")
+        OUTAGE = "outage", _("Driftstörning")
+        ROS = "ros", _("Risk- och sårbarhetsanalys (ROS)")
+
+    # The kinds that show as a banner on every page while active.
+    BANNER_KINDS = (Kind.MAINTENANCE, Kind.OUTAGE)
+
+    title = models.CharField(_("rubrik"), max_length=150)
+    text = models.TextField(_("text"), max_length=2000)
+    kind = models.CharField(_("typ"), max_length=20, choices=Kind.choices)
+    starts_at = models.DateTimeField(_("börjar"))
+    # No end: news that does not expire (or an outage whose end nobody knows yet).
+    ends_at = models.DateTimeField(_("slutar"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
+                name="notice_ends_after_start",
+            ),
+        ]
+        verbose_name = _("driftmeddelande")
+        verbose_name_plural = _("driftmeddelanden")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def is_active(self, now: datetime) -> bool:
+        return self.starts_at <= now and (self.ends_at is None or now < self.ends_at)
+
+    @property
+    def period(self) -> str:
+        """ "2026-11-22 14:05–16:00" in Stockholm time; the end's date only when it differs."""
+        start = timezone.localtime(self.starts_at)
+        shown = f"{start:%Y-%m-%d %H:%M}"
+        if self.ends_at is None:
+            return f"{shown}–"
+        end = timezone.localtime(self.ends_at)
+        if end.date() == start.date():
+            return f"{shown}–{end:%H:%M}"
+        return f"{shown}–{end:%Y-%m-%d %H:%M}"
+
+
+class NoticeRead(models.Model):
+    """That a user has marked a news notice read: it no longer shows on their start page."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_reads"
+    )
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "notice"], name="noticeread_once"),
+        ]
+        verbose_name = _("läst driftmeddelande")
+        verbose_name_plural = _("lästa driftmeddelanden")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.notice_id}"

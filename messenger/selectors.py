@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
@@ -22,10 +22,13 @@ from messenger.models import (
     Delivery,
     JournalLink,
     Message,
+    Notice,
+    NoticeRead,
     Question,
     Thread,
     ThreadEvent,
 )
+from messenger.notices import active_news
 from messenger.patients import mask_patient_id
 
 PAGE_SIZE = 25
@@ -501,3 +504,36 @@ def threads_on_legal_hold() -> QuerySet[Thread]:
         )
         .order_by("-legal_hold_at", "-pk")
     )
+
+
+# Notices about the system (R20).
+
+NOTICES_RECENT_DAYS = 90
+
+
+def notices_recent(now: datetime) -> QuerySet[Notice]:
+    """The notices of the last 90 days for the feed: started, or still running, within them."""
+    cutoff = now - timedelta(days=NOTICES_RECENT_DAYS)
+    return Notice.objects.filter(Q(starts_at__gte=cutoff) | Q(ends_at__gte=cutoff))
+
+
+def notices_current_and_recent(now: datetime) -> QuerySet[Notice]:
+    """For the notices page: the feed's, and news without an end however old."""
+    cutoff = now - timedelta(days=NOTICES_RECENT_DAYS)
+    return Notice.objects.filter(
+        Q(starts_at__gte=cutoff) | Q(ends_at__gte=cutoff) | Q(ends_at__isnull=True)
+    )
+
+
+def news_unread_for(user: User, now: datetime) -> list[Notice]:
+    """The active news the user has not marked read, for the start page. The news come from the
+    process's cache (messenger.notices): a query only when there are any, for the user's reads."""
+    news = active_news(now)
+    if not news:
+        return []
+    read = set(
+        NoticeRead.objects.filter(user=user, notice__in=[n.pk for n in news]).values_list(
+            "notice_id", flat=True
+        )
+    )
+    return [notice for notice in news if notice.pk not in read]

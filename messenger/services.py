@@ -31,10 +31,13 @@ from messenger.models import (
     JournalLink,
     JournalLinkRecipient,
     Message,
+    Notice,
+    NoticeRead,
     Question,
     Thread,
     ThreadEvent,
 )
+from messenger.notices import clear_notice_cache
 
 T = TypeVar("T")
 
@@ -1179,3 +1182,123 @@ def thread_legal_release(*, actor: User, thread_id: int) -> Thread:
         detail=f"I bevarande sedan {timezone.localtime(held_since):%Y-%m-%d %H:%M}",
     )
     return thread
+
+
+# Notices about the system (R20), written by system administrators.
+
+
+def _require_notice_admin(actor: User) -> None:
+    if not actor.is_superuser:
+        raise ValidationError(
+            _("Bara systemförvaltare får publicera driftmeddelanden."), code="forbidden"
+        )
+
+
+def _check_notice(notice: Notice) -> None:
+    """The form says the same; checked here too, so no caller saves a notice that ends before
+    it starts or names a patient (it is shown to everyone and in a public feed)."""
+    errors: dict[str, list[str]] = {}
+    if notice.ends_at is not None and notice.ends_at < notice.starts_at:
+        errors["ends_at"] = [_("Meddelandet slutar innan det börjar.")]
+    for field in ("title", "text"):
+        if looks_like_patient_number(getattr(notice, field)):
+            errors[field] = [
+                _("Skriv inget personnummer eller samordningsnummer i ett driftmeddelande.")
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _banner_changed() -> None:
+    # This process at once (and again after commit); other processes within 30 s.
+    clear_notice_cache()
+    transaction.on_commit(clear_notice_cache)
+
+
+@transaction.atomic
+def notice_create(
+    *,
+    actor: User,
+    title: str,
+    text: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> Notice:
+    _require_notice_admin(actor)
+    notice = Notice(
+        title=title.strip(),
+        text=text.strip(),
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        created_by=actor,
+    )
+    _check_notice(notice)
+    notice.save()
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        detail=f"Publicerade driftmeddelandet {notice.pk} ({notice.get_kind_display()})",
+    )
+    _banner_changed()
+    return notice
+
+
+@transaction.atomic
+def notice_update(
+    *,
+    actor: User,
+    notice: Notice,
+    title: str,
+    text: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+) -> Notice:
+    _require_notice_admin(actor)
+    locked = Notice.objects.select_for_update().filter(pk=notice.pk).first()
+    if locked is None:
+        raise ValidationError(_("Driftmeddelandet finns inte längre."), code="gone")
+    locked.title = title.strip()
+    locked.text = text.strip()
+    locked.kind = kind
+    locked.starts_at = starts_at
+    locked.ends_at = ends_at
+    _check_notice(locked)
+    locked.save(update_fields=["title", "text", "kind", "starts_at", "ends_at"])
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        detail=f"Ändrade driftmeddelandet {locked.pk}",
+    )
+    _banner_changed()
+    return locked
+
+
+@transaction.atomic
+def notice_end(*, actor: User, notice: Notice) -> Notice:
+    """Ends the notice now; one not yet started is withdrawn (it starts and ends now)."""
+    _require_notice_admin(actor)
+    locked = Notice.objects.select_for_update().filter(pk=notice.pk).first()
+    if locked is None:
+        raise ValidationError(_("Driftmeddelandet finns inte längre."), code="gone")
+    now = timezone.now()
+    if locked.ends_at is not None and locked.ends_at <= now:
+        return locked  # already over: nothing to end
+    locked.starts_at = min(locked.starts_at, now)
+    locked.ends_at = now
+    locked.save(update_fields=["starts_at", "ends_at"])
+    access_log(
+        action=AccessLog.Action.ADMIN,
+        user=actor,
+        detail=f"Avslutade driftmeddelandet {locked.pk}",
+    )
+    _banner_changed()
+    return locked
+
+
+@transaction.atomic
+def notice_mark_read(*, user: User, notice: Notice) -> None:
+    """The news no longer shows on the user's start page. Twice is once."""
+    NoticeRead.objects.get_or_create(user=user, notice=notice)

@@ -118,6 +118,7 @@ TEMPLATES = [
                 "accounts.context_processors.sign_in",
                 "accounts.context_processors.idle_warning",
                 "messenger.context_processors.navigation",
+                "messenger.context_processors.notice_banner",
             ],
         },
     },

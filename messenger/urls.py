@@ -8,6 +8,7 @@ from messenger.views import (
     log_control,
     log_review,
     mailbox,
+    notices,
     operations,
     thread,
 )
@@ -62,6 +63,15 @@ messenger_patterns: list[URLPattern | URLResolver] = [
         legal_hold.release,
         name="legal_hold_release",
     ),
+    # Notices about the system (R20): published by system administrators, read by everyone
+    # signed in; the Atom feed is public (see messenger.views.notices.NoticeFeed).
+    path("forvaltning/meddelanden/", notices.admin_list, name="admin_notices"),
+    path("forvaltning/meddelanden/ny/", notices.admin_new, name="admin_notice_new"),
+    path("forvaltning/meddelanden/<int:pk>/", notices.admin_edit, name="admin_notice"),
+    path("forvaltning/meddelanden/<int:pk>/avsluta/", notices.admin_end, name="admin_notice_end"),
+    path("meddelanden/", notices.notice_list, name="notices"),
+    path("meddelanden/<int:pk>/last/", notices.mark_read, name="notice_read"),
+    path("meddelanden/flode/", notices.notice_feed, name="notice_feed"),
 ]
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from accounts.models import Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, Mailbox
 from messenger.categories import ensure_categories
 from messenger.models import Category
+from messenger.notices import clear_notice_cache
 from tests.factories import (
     AccessGrantFactory,
     EmploymentFactory,
@@ -124,6 +125,14 @@ def categories(db) -> dict[str, Category]:
     # Transactional tests flush the rows the data migration made; put them back when needed.
     ensure_categories(Category)
     return {c.name: c for c in Category.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_notice_banner() -> None:
+    """The banner's notices are cached in the process for 30 s (messenger.notices): each test
+    starts without, so none sees another's (rolled-back) notices, and query counts do not depend
+    on the order tests run in."""
+    clear_notice_cache()
 
 
 @pytest.fixture

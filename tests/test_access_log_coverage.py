@@ -46,7 +46,7 @@ from accounts.models import User
 from audit.models import AccessLog
 from mailboxes.models import Mailbox
 from messenger import demo
-from messenger.models import Category, LogReview, LogReviewItem, Message, Thread
+from messenger.models import Category, LogReview, LogReviewItem, Message, Notice, Thread
 from tests.test_authorization_matrix import Seed, seed, url_patterns
 from tests.testdata import PATIENTS
 
@@ -76,6 +76,10 @@ class Data:
     @property
     def karlstad_fbl(self) -> Mailbox:
         return self.base.karlstad_fbl
+
+    @property
+    def notice(self) -> Notice:
+        return self.base.notice
 
     @property
     def gripen_log_review(self) -> LogReview:
@@ -466,6 +470,31 @@ COVERAGE: dict[str, Entry] = {
         Visit("admin"),
     ),
     "messenger:legal_hold_release": shows_none("releases a hold by thread number; redirects"),
+    # Notices about the system (R20): written by administrators, refused with a personnummer.
+    "messenger:admin_notices": shows_none(
+        "notices about the system: no patient data (a personnummer is refused)", Visit("admin")
+    ),
+    "messenger:admin_notice_new": shows_none(
+        "a notice's form: no patient data (a personnummer is refused)", Visit("admin")
+    ),
+    "messenger:admin_notice": shows_none(
+        "a notice's form: no patient data (a personnummer is refused)",
+        Visit("admin", params={"pk": D.notice}),
+    ),
+    "messenger:admin_notice_end": shows_none(
+        "ends a notice and redirects; notices hold no patient data",
+        Visit("admin", "POST", {"pk": D.notice}, status=302, logs=(A.ADMIN,)),
+    ),
+    "messenger:notices": shows_none(
+        "notices about the system: no patient data (a personnummer is refused)", Visit("bo")
+    ),
+    "messenger:notice_read": shows_none(
+        "marks a news notice read and redirects; notices hold no patient data",
+        Visit("bo", "POST", {"pk": D.notice}, status=302),
+    ),
+    "messenger:notice_feed": shows_none(
+        "the public Atom feed of notices: no patient data, no names", Visit("bo")
+    ),
     # Signing in, the account and its second factor: people, never patients.
     "accounts:sso_start": shows_none("single sign-on: redirects to the provider"),
     "accounts:sso_callback": shows_none("single sign-on: signs in and redirects"),

@@ -70,7 +70,7 @@ from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AccessRequest, AddressListEntry, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, LogReview, LogReviewItem, Thread
+from messenger.models import Category, LogReview, LogReviewItem, Notice, Thread
 
 ANONYMOUS: Final = "anonymous"
 SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "admin")
@@ -99,6 +99,7 @@ class Seed:
     # An open review of Gripen's access log by Fredrik, Gripen's log reviewer, and its one row.
     gripen_log_review: LogReview
     gripen_log_review_item: LogReviewItem
+    notice: Notice  # a news notice by the system administrator (R20)
 
 
 def seed() -> Seed:
@@ -147,6 +148,13 @@ def seed() -> Seed:
         gripen_log_review=gripen_log_review,
         gripen_log_review_item=LogReviewItem.objects.create(
             review=gripen_log_review, entry_id=entry.pk, at=entry.at, text="Bo läste"
+        ),
+        notice=Notice.objects.create(
+            title="Nytt i Funktionsbrevlådan",
+            text="Driftmeddelanden visas nu på startsidan.",
+            kind=Notice.Kind.NEWS,
+            starts_at=timezone.now(),
+            created_by=User.objects.get(username="admin"),
         ),
     )
 
@@ -291,6 +299,15 @@ MATRIX: dict[str, Row] = {
     "messenger:admin_category": get(ADMIN_ONLY, pk=S.category),
     "messenger:legal_holds": get(ADMIN_ONLY),
     "messenger:legal_hold_release": post(expect(404, admin=302), thread_pk=S.karlstad_thread),
+    # Notices about the system (R20): administration for the admin; reading for everyone
+    # signed in; the Atom feed public, for feed readers that cannot sign in.
+    "messenger:admin_notices": get(ADMIN_ONLY),
+    "messenger:admin_notice_new": get(ADMIN_ONLY),
+    "messenger:admin_notice": get(ADMIN_ONLY, pk=S.notice),
+    "messenger:admin_notice_end": post(expect(404, admin=302), pk=S.notice),
+    "messenger:notices": get(EVERYONE),
+    "messenger:notice_read": post(expect(302), pk=S.notice),
+    "messenger:notice_feed": get(expect(200, anonymous=200)),
     # Signing in and out, the working organisation, the agreement.
     "accounts:login": get(expect(302, anonymous=200)),
     "accounts:logout": post(expect(LOGIN)),

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -8,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from accounts.models import Role
 from mailboxes.selectors import pending_requests_for
-from messenger.selectors import navigation_for
+from messenger.selectors import navigation_for, news_unread_for
 
 
 @login_required
@@ -28,6 +29,8 @@ def home(request: AppRequest) -> HttpResponse:
             "nav_mailboxes": navigation.mailboxes,
             "unread_notices": navigation.unread_notices,
             "pending_requests": pending,
+            # R20: the news this user has not marked read.
+            "news": news_unread_for(request.user, timezone.now()),
         },
     )
 
