@@ -8,6 +8,8 @@ class MessengerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from messenger.models import Category
+        from messenger.models import Category, FaultReport, FaultReportEvent
 
         auditlog.register(Category)
+        auditlog.register(FaultReport)
+        auditlog.register(FaultReportEvent)
