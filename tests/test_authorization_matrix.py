@@ -70,7 +70,7 @@ from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AccessRequest, AddressListEntry, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, LogReview, LogReviewItem, Thread
+from messenger.models import Category, FaultReport, LogReview, LogReviewItem, Thread
 
 ANONYMOUS: Final = "anonymous"
 SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "admin")
@@ -99,6 +99,8 @@ class Seed:
     # An open review of Gripen's access log by Fredrik, Gripen's log reviewer, and its one row.
     gripen_log_review: LogReview
     gripen_log_review_item: LogReviewItem
+    # Anna's fault report, escalated by Karlstad's superusers to the region (R22).
+    anna_fault_report: FaultReport
 
 
 def seed() -> Seed:
@@ -147,6 +149,14 @@ def seed() -> Seed:
         gripen_log_review=gripen_log_review,
         gripen_log_review_item=LogReviewItem.objects.create(
             review=gripen_log_review, entry_id=entry.pk, at=entry.at, text="Bo läste"
+        ),
+        anna_fault_report=FaultReport.objects.create(
+            reporter=anna,
+            organisation=anna_job.organisation,
+            mailbox=karlstad_fbl,
+            what_happened="Inkorgen laddar inte.",
+            status=FaultReport.Status.ESCALATED,
+            escalated_at=timezone.now(),
         ),
     )
 
@@ -290,6 +300,16 @@ MATRIX: dict[str, Row] = {
     "messenger:admin_category_new": get(ADMIN_ONLY),
     "messenger:admin_category": get(ADMIN_ONLY, pk=S.category),
     "messenger:legal_holds": get(ADMIN_ONLY),
+    # Fault reports (R22): everyone files their own. No demo persona is a superuser, so the
+    # queue is the system administrator's (escalated reports), and Anna's escalated report is
+    # hers and the administrator's. Escalating is for the organisation's superusers: the
+    # administrator, past the door, is refused with a message (tests/messenger/test_support.py).
+    "messenger:support": get(EVERYONE),
+    "messenger:support_queue": get(ADMIN_ONLY),
+    "messenger:support_report": get(expect(404, anna=200, admin=200), pk=S.anna_fault_report),
+    "messenger:support_answer": post(expect(404, admin=302), pk=S.anna_fault_report),
+    "messenger:support_close": post(expect(404, admin=302), pk=S.anna_fault_report),
+    "messenger:support_escalate": post(expect(404, admin=302), pk=S.anna_fault_report),
     "messenger:legal_hold_release": post(expect(404, admin=302), thread_pk=S.karlstad_thread),
     # Signing in and out, the working organisation, the agreement.
     "accounts:login": get(expect(302, anonymous=200)),
