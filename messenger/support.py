@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -96,7 +96,14 @@ def queue_for(user: User, employment: Employment | None) -> QuerySet[FaultReport
     return (
         FaultReport.objects.filter(scope)
         .select_related("reporter", "organisation", "mailbox")
-        .order_by("status", "-created_at", "-pk")
+        .annotate(
+            closed=Case(
+                When(status=FaultReport.Status.CLOSED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("closed", "-created_at", "-pk")
     )
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AppRequest
@@ -89,9 +89,12 @@ def queue(request: AppRequest) -> HttpResponse:
 
 
 _ACTIONS = {
-    "answer": (support.fault_report_answer, _lazy("Svaret är skickat.")),
-    "close": (support.fault_report_close, _lazy("Felanmälan är avslutad.")),
-    "escalate": (support.fault_report_escalate, _lazy("Felanmälan är skickad till regionen.")),
+    "answer": (support.fault_report_answer, gettext_lazy("Svaret är skickat.")),
+    "close": (support.fault_report_close, gettext_lazy("Felanmälan är avslutad.")),
+    "escalate": (
+        support.fault_report_escalate,
+        gettext_lazy("Felanmälan är skickad till regionen."),
+    ),
 }
 
 

@@ -64,7 +64,7 @@ def test_a_report_is_saved_and_listed_with_its_status(world, karlstad_superuser,
 
     page = client.get(PAGE).content.decode()
     assert reverse("messenger:support_report", args=[report.pk]) in page
-    assert "Ny" in page
+    assert "<td>Ny</td>" in page
     assert "Servicedesken, telefon 054-00 00 00" in page
     # The organisation's superuser is told, in the app.
     (notice,) = support_notices(karlstad_superuser)
@@ -106,7 +106,7 @@ def test_the_organisations_superuser_answers(world, karlstad_superuser, report):
     # The reporter sees the answer and the status, and is told.
     page = world.nurse.client().get(report_url(report)).content.decode()
     assert "Starta om webbläsaren." in page
-    assert "Besvarad" in page
+    assert "<dd>Besvarad</dd>" in page
     assert len(support_notices(world.nurse)) == 1
 
 
@@ -141,7 +141,7 @@ def test_escalated_to_the_region_the_admin_answers_and_closes(
     report.refresh_from_db()
     assert report.status == FaultReport.Status.ESCALATED
     assert len(support_notices(sysadmin)) == 1
-    assert "Skickad till regionen" in world.nurse.client().get(PAGE).content.decode()
+    assert "<td>Skickad till regionen</td>" in world.nurse.client().get(PAGE).content.decode()
 
     assert report_url(report) in admin.get(QUEUE).content.decode()
     admin.post(report_url(report, "answer"), {"text": "Felet är rättat."})
@@ -176,3 +176,13 @@ def test_others_get_404(world, report, request, who):
         assert report_url(report) not in client.get(QUEUE).content.decode()
     report.refresh_from_db()
     assert report.status == FaultReport.Status.NEW
+
+
+def test_the_queue_shows_open_reports_before_closed(world, karlstad_superuser, report):
+    world.nurse.client().post(PAGE, form(what_happened="Sökningen ger inga träffar."))
+    newer = FaultReport.objects.exclude(pk=report.pk).get()
+    client = karlstad_superuser.client()
+    client.post(report_url(newer, "close"), {"text": ""})
+    page = client.get(QUEUE).content.decode()
+    # The newer report is closed: the older, open one comes first.
+    assert page.index(report_url(report)) < page.index(report_url(newer))
