@@ -476,6 +476,8 @@ class NotificationKind(models.TextChoices):
     ACCESS = "access", _("Beslut om behörighet")
     # The access log's chain is broken (R18): for the region's system administrators only.
     LOG_ALARM = "log_alarm", _("Larm om åtkomstloggen")
+    # A fault report came in, was answered, closed or escalated (R22): in the app only.
+    SUPPORT = "support", _("Felanmälan")
 
 
 class EmailSetting(models.Model):

@@ -137,6 +137,28 @@ def notify_system_admins(*, event: str, text: str, url: str) -> int:
     return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
 
 
+SUPPORT_SOURCE = "Felanmälan"  # what a support notice names where others name a mailbox
+
+
+def notify_support(*, event: str, users: Iterable[User], text: str, url: str) -> int:
+    """A fault report's news (R22) to `users`, in the app only: the text says what happened to
+    the report, never what it says. Once per `event` and person."""
+    rows = [
+        OutboxItem(
+            key=f"{event}:{user.pk}:{OutboxItem.Channel.APP}",
+            user=user,
+            channel=OutboxItem.Channel.APP,
+            kind=Kind.SUPPORT,
+            mailbox_name=SUPPORT_SOURCE,
+            detail=Truncator(text).chars(300),
+            url=url,
+        )
+        for user in users
+        if user.is_active
+    ]
+    return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+
+
 def kinds_for(mailbox: Mailbox | None) -> list[str]:
     """The kinds of event a mailbox can tell of by e-mail: missed checks only for functional
     mailboxes; access decisions are told in the app only."""
@@ -145,7 +167,7 @@ def kinds_for(mailbox: Mailbox | None) -> list[str]:
     return [
         k
         for k in Kind.values
-        if k not in (Kind.ACCESS, Kind.LOG_ALARM)
+        if k not in (Kind.ACCESS, Kind.LOG_ALARM, Kind.SUPPORT)
         and (mailbox.is_functional or k != Kind.CHECK_MISSED)
     ]
 
@@ -196,7 +218,7 @@ def email_settings_save(
 def notice_text(item: OutboxItem) -> str:
     """The notice in plain Swedish: the mailbox, what happened, the category, what to do."""
     category = f" ({item.category_name})" if item.category_name else ""
-    if item.kind in (Kind.ACCESS, Kind.LOG_ALARM):
+    if item.kind in (Kind.ACCESS, Kind.LOG_ALARM, Kind.SUPPORT):
         return item.detail
     if item.kind == Kind.NEW_MESSAGE:
         text = f"Nytt meddelande i {item.mailbox_name}{category}."

@@ -8,7 +8,9 @@ class MessengerConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from messenger.models import Category, Notice
+        from messenger.models import Category, FaultReport, FaultReportEvent, Notice
 
         auditlog.register(Category)
         auditlog.register(Notice)
+        auditlog.register(FaultReport)
+        auditlog.register(FaultReportEvent)

@@ -546,3 +546,65 @@ class NoticeForm(forms.Form):
         if starts_at and ends_at and ends_at < starts_at:
             self.add_error("ends_at", _("Meddelandet slutar innan det börjar."))
         return data
+
+
+class FaultReportForm(TokenForm):
+    """A fault report (R22). The service refuses a personnummer and a mailbox not granted."""
+
+    what_happened = forms.CharField(
+        label=_("Vad hände?"),
+        help_text=_(
+            "Beskriv felet: vad du gjorde, vad som hände och vad du väntade dig. "
+            "Skriv inga patientuppgifter."
+        ),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "required": _("Beskriv vad som hände."),
+            "max_length": _("Beskriv felet med högst 2000 tecken."),
+        },
+    )
+    happened_at = forms.DateTimeField(
+        label=_("När hände det?"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={
+            "required": _("Ange när felet hände."),
+            "invalid": _("Ange datum och tid, till exempel 2026-12-01 14:30."),
+        },
+    )
+    mailbox = forms.ModelChoiceField(
+        queryset=Mailbox.objects.none(),
+        label=_("Vilken brevlåda gäller det?"),
+        required=False,
+        empty_label=_("Ingen särskild brevlåda"),
+        error_messages={
+            "invalid_choice": _(
+                "Du har inte behörighet till den brevlådan. Välj en av dina brevlådor."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["mailbox"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Mailbox.objects.granted_to(user).order_by("name")
+        self.fields["happened_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_happened_at(self) -> Any:
+        value = self.cleaned_data["happened_at"]
+        if value > timezone.now() + timedelta(minutes=5):
+            raise ValidationError(_("Felet kan inte ha hänt i framtiden."), code="future")
+        return value
+
+
+class FaultReportReplyForm(forms.Form):
+    """A superuser's or administrator's answer, or a word with a closing or an escalation."""
+
+    text = forms.CharField(
+        label=_("Svar"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": _("Skriv högst 2000 tecken.")},
+    )

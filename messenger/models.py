@@ -724,3 +724,79 @@ class NoticeRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.notice_id}"
+
+
+class FaultReport(models.Model):
+    """A fault report (Felanmälan, R22): it goes to the reporter's organisation's superusers
+    first, who answer it, close it, or escalate it to the region's system administrators.
+
+    The text refuses personnummer (checked in the service): support is not patient care, and
+    superusers and administrators read it without a grant to any mailbox.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Ny")
+        ANSWERED = "answered", _("Besvarad")
+        ESCALATED = "escalated", _("Skickad till regionen")
+        CLOSED = "closed", _("Avslutad")
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fault_reports"
+    )
+    # The reporter's working organisation when reporting: its superusers answer first.
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="fault_reports"
+    )
+    mailbox = models.ForeignKey(
+        Mailbox,
+        verbose_name=_("brevlåda"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    what_happened = models.TextField(_("vad hände"), max_length=2000)
+    happened_at = models.DateTimeField(_("när hände det"), default=timezone.now)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    # Set when superusers escalate: from then on the region's administrators see it too.
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    client_token = models.UUIDField(null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="faultreport_org_idx"),
+        ]
+        verbose_name = _("felanmälan")
+        verbose_name_plural = _("felanmälningar")
+
+    def __str__(self) -> str:
+        return f"Felanmälan {self.pk} ({self.status})"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class FaultReportEvent(models.Model):
+    """An answer, an escalation or a closing of a fault report: the thread the reporter sees."""
+
+    class Kind(models.TextChoices):
+        ANSWER = "answer", _("Svar")
+        ESCALATION = "escalation", _("Skickad till regionen")
+        CLOSE = "close", _("Avslutad")
+
+    report = models.ForeignKey(FaultReport, on_delete=models.CASCADE, related_name="events")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("händelse i felanmälan")
+        verbose_name_plural = _("händelser i felanmälningar")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -355,6 +355,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "funktionsbrevladan@localhost
 SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000")
 if not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("SITE_URL must be the app's address, such as https://fbl.example.se")
+# The region's support, named on the fault report page (R22): where to turn when superusers
+# cannot help, or when the app itself is down.
+SUPPORT_CONTACT = env_str(
+    "SUPPORT_CONTACT", "Region Värmlands IT-servicedesk, telefon 054-61 91 00"
+)
 # The outbox gives up an e-mail after this many failed tries (1, 2, 4 … minutes apart).
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 

@@ -10,6 +10,7 @@ from messenger.views import (
     mailbox,
     notices,
     operations,
+    support,
     thread,
 )
 
@@ -50,6 +51,13 @@ messenger_patterns: list[URLPattern | URLResolver] = [
         log_review.review_close,
         name="log_review_close",
     ),
+    # Support and fault reports (R22): everyone's own; superusers and administrators handle them.
+    path("support/", support.support_page, name="support"),
+    path("support/hantera/", support.queue, name="support_queue"),
+    path("support/<int:pk>/", support.report, name="support_report"),
+    path("support/<int:pk>/svara/", support.answer, name="support_answer"),
+    path("support/<int:pk>/avsluta/", support.close, name="support_close"),
+    path("support/<int:pk>/eskalera/", support.escalate, name="support_escalate"),
     path("forvaltning/drift/", operations.operations, name="operations"),
     path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
     # The category list (R7), for system administrators.

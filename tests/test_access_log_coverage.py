@@ -46,7 +46,15 @@ from accounts.models import User
 from audit.models import AccessLog
 from mailboxes.models import Mailbox
 from messenger import demo
-from messenger.models import Category, LogReview, LogReviewItem, Message, Notice, Thread
+from messenger.models import (
+    Category,
+    FaultReport,
+    LogReview,
+    LogReviewItem,
+    Message,
+    Notice,
+    Thread,
+)
 from tests.test_authorization_matrix import Seed, seed, url_patterns
 from tests.testdata import PATIENTS
 
@@ -88,6 +96,10 @@ class Data:
     @property
     def gripen_log_review_item(self) -> LogReviewItem:
         return self.base.gripen_log_review_item
+
+    @property
+    def anna_fault_report(self) -> FaultReport:
+        return self.base.anna_fault_report
 
 
 def make_data() -> Data:
@@ -494,6 +506,36 @@ COVERAGE: dict[str, Entry] = {
     ),
     "messenger:notice_feed": shows_none(
         "the public Atom feed of notices: no patient data, no names", Visit("bo")
+    ),
+    # Fault reports (R22) refuse patient numbers, and name no thread.
+    "messenger:support": shows_none(
+        "fault reports refuse patient numbers: the form and one's own reports' status",
+        Visit("anna"),
+    ),
+    "messenger:support_queue": shows_none(
+        "fault reports refuse patient numbers: a list of reports by number and status",
+        Visit("admin"),
+    ),
+    "messenger:support_report": shows_none(
+        "fault reports refuse patient numbers: one report and its answers",
+        Visit("anna", params={"pk": D.anna_fault_report}),
+        Visit("admin", params={"pk": D.anna_fault_report}),
+    ),
+    "messenger:support_answer": shows_none(
+        "fault reports refuse patient numbers: answers a report; redirects",
+        Visit(
+            "admin",
+            "POST",
+            params={"pk": D.anna_fault_report},
+            data={"text": "Felet är rättat."},
+            status=302,
+        ),
+    ),
+    "messenger:support_close": shows_none(
+        "fault reports refuse patient numbers: closes a report; redirects"
+    ),
+    "messenger:support_escalate": shows_none(
+        "fault reports refuse patient numbers: sends a report to the region; redirects"
     ),
     # Signing in, the account and its second factor: people, never patients.
     "accounts:sso_start": shows_none("single sign-on: redirects to the provider"),

@@ -70,7 +70,7 @@ from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import AccessGrant, AccessRequest, AddressListEntry, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, LogReview, LogReviewItem, Notice, Thread
+from messenger.models import Category, FaultReport, LogReview, LogReviewItem, Notice, Thread
 
 ANONYMOUS: Final = "anonymous"
 SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "admin")
@@ -100,6 +100,8 @@ class Seed:
     gripen_log_review: LogReview
     gripen_log_review_item: LogReviewItem
     notice: Notice  # a news notice by the system administrator (R20)
+    # Anna's fault report, escalated by Karlstad's superusers to the region (R22).
+    anna_fault_report: FaultReport
 
 
 def seed() -> Seed:
@@ -155,6 +157,14 @@ def seed() -> Seed:
             kind=Notice.Kind.NEWS,
             starts_at=timezone.now(),
             created_by=User.objects.get(username="admin"),
+        ),
+        anna_fault_report=FaultReport.objects.create(
+            reporter=anna,
+            organisation=anna_job.organisation,
+            mailbox=karlstad_fbl,
+            what_happened="Inkorgen laddar inte.",
+            status=FaultReport.Status.ESCALATED,
+            escalated_at=timezone.now(),
         ),
     )
 
@@ -298,6 +308,16 @@ MATRIX: dict[str, Row] = {
     "messenger:admin_category_new": get(ADMIN_ONLY),
     "messenger:admin_category": get(ADMIN_ONLY, pk=S.category),
     "messenger:legal_holds": get(ADMIN_ONLY),
+    # Fault reports (R22): everyone files their own. No demo persona is a superuser, so the
+    # queue is the system administrator's (escalated reports), and Anna's escalated report is
+    # hers and the administrator's. Escalating is for the organisation's superusers: the
+    # administrator, past the door, is refused with a message (tests/messenger/test_support.py).
+    "messenger:support": get(EVERYONE),
+    "messenger:support_queue": get(ADMIN_ONLY),
+    "messenger:support_report": get(expect(404, anna=200, admin=200), pk=S.anna_fault_report),
+    "messenger:support_answer": post(expect(404, admin=302), pk=S.anna_fault_report),
+    "messenger:support_close": post(expect(404, admin=302), pk=S.anna_fault_report),
+    "messenger:support_escalate": post(expect(404, admin=302), pk=S.anna_fault_report),
     "messenger:legal_hold_release": post(expect(404, admin=302), thread_pk=S.karlstad_thread),
     # Notices about the system (R20): administration for the admin; reading for everyone
     # signed in; the Atom feed public, for feed readers that cannot sign in.
