@@ -32,8 +32,10 @@ from messenger.models import (
     JournalLinkRecipient,
     Message,
     Question,
+    SelfTestCompletion,
     Thread,
     ThreadEvent,
+    TourDismissal,
 )
 
 T = TypeVar("T")
@@ -1179,3 +1181,23 @@ def thread_legal_release(*, actor: User, thread_id: int) -> Thread:
         detail=f"I bevarande sedan {timezone.localtime(held_since):%Y-%m-%d %H:%M}",
     )
     return thread
+
+
+# Help and e-learning (R23).
+
+
+def self_test_complete(user: User) -> tuple[SelfTestCompletion, bool]:
+    """Records that `user` answered the self-test all right; (the row, whether it is new).
+
+    A second completion saves nothing: the row is unique per user, and get_or_create inside the
+    transaction turns the loser of two posts at once (an IntegrityError on the constraint) into
+    a read of the winner's row.
+    """
+    with transaction.atomic():
+        return SelfTestCompletion.objects.get_or_create(user=user)
+
+
+def tour_dismiss(user: User) -> None:
+    """The start page's tour is not shown again; dismissing it twice changes nothing."""
+    with transaction.atomic():
+        TourDismissal.objects.get_or_create(user=user)
