@@ -157,6 +157,7 @@ class ConfidentialityAgreementMiddleware:
             "accounts:sso_refused",
             "accounts:keep_alive",  # shows nothing; the agreement page has the idle warning too
             "set_language",
+            "messenger:accessibility",  # public: the accessibility statement
         }
     )
 

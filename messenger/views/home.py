@@ -8,7 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from accounts.models import Role
 from mailboxes.selectors import pending_requests_for
-from messenger.selectors import navigation_for
+from messenger.selectors import navigation_for, tour_pending
 
 
 @login_required
@@ -28,6 +28,7 @@ def home(request: AppRequest) -> HttpResponse:
             "nav_mailboxes": navigation.mailboxes,
             "unread_notices": navigation.unread_notices,
             "pending_requests": pending,
+            "show_tour": tour_pending(request.user),  # R23: until "Jag har förstått"
         },
     )
 
