@@ -6,15 +6,18 @@ than cut into gettext strings. Their titles, and the self-test, go through gette
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 @dataclass(frozen=True)
 class Guide:
     slug: str
-    title: Promise
+    title: "_StrPromise"
 
 
 GUIDES: tuple[Guide, ...] = (
@@ -31,10 +34,10 @@ GUIDES_BY_SLUG = {guide.slug: guide for guide in GUIDES}
 @dataclass(frozen=True)
 class Question:
     key: str
-    text: Promise
-    choices: tuple[tuple[str, Promise], ...]
+    text: "_StrPromise"
+    choices: tuple[tuple[str, "_StrPromise"], ...]
     right: str
-    why: Promise  # shown once answered, right or wrong
+    why: "_StrPromise"  # shown once answered, right or wrong
 
 
 # The five rules every user must know: R9 (never urgent), R8 (För kännedom), R9 (72 hours),

@@ -9,7 +9,7 @@ from accounts.models import Role
 from messenger.help import GUIDES, QUESTIONS
 from messenger.models import SelfTestCompletion, TourDismissal
 from messenger.services import self_test_complete
-from tests.factories import EmploymentFactory
+from tests.factories import EmploymentFactory, UserFactory
 from tests.helpers import at_once, send, thread_url
 from tests.testdata import PATIENTS
 
@@ -186,3 +186,12 @@ def test_the_accessibility_statement_is_public_and_linked_from_every_page(db, wo
     assert "DIGG" in page
     login = Client().get(reverse("accounts:login")).content.decode()
     assert reverse("messenger:accessibility") in login
+
+
+def test_the_statement_is_open_before_the_confidentiality_agreement(db):
+    user = UserFactory.create(agreement=False)
+    client = Client()
+    client.force_login(user)
+    assert client.get(reverse("messenger:accessibility")).status_code == 200
+    # Everything else still waits for the agreement (R17).
+    assert client.get(reverse("messenger:help")).status_code == 302
