@@ -159,6 +159,7 @@ class ConfidentialityAgreementMiddleware:
             "set_language",
             # R20's Atom feed: public, for feed readers that cannot sign in; no patient data.
             "messenger:notice_feed",
+            "messenger:accessibility",  # public: the accessibility statement
         }
     )
 

@@ -800,3 +800,43 @@ class FaultReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SelfTestCompletion(models.Model):
+    """A person has answered all five questions of the self-test "Kom igång" right (R23).
+
+    One row a person, ever: the unique user is what keeps a second completion, or two posts at
+    the same moment, from saving anything twice. Their organisation's superusers see it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="self_test_completion",
+    )
+    completed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("genomfört självtest")
+        verbose_name_plural = _("genomförda självtest")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.completed_at:%Y-%m-%d %H:%M}"
+
+
+class TourDismissal(models.Model):
+    """A person has closed the start page's first-sign-in tour with "Jag har förstått" (R23).
+
+    A model of its own rather than a field on User: the accounts app knows nothing of help, and
+    the tour is shown exactly while a person has no row here.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="tour_dismissal",
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.dismissed_at:%Y-%m-%d %H:%M}"

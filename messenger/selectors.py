@@ -27,6 +27,7 @@ from messenger.models import (
     Question,
     Thread,
     ThreadEvent,
+    TourDismissal,
 )
 from messenger.notices import active_news
 from messenger.patients import mask_patient_id
@@ -537,3 +538,22 @@ def news_unread_for(user: User, now: datetime) -> list[Notice]:
         )
     )
     return [notice for notice in news if notice.pk not in read]
+
+
+# Help and e-learning (R23).
+
+
+def tour_pending(user: User) -> bool:
+    """Whether the start page still shows the first-sign-in tour: until dismissed."""
+    return not TourDismissal.objects.filter(user=user).exists()
+
+
+def self_test_staff(organisation: Organisation) -> QuerySet[Employment]:
+    """The organisation's active staff, each with their self-test completion or None, for its
+    superusers (R22, R23)."""
+    return (
+        Employment.objects.active()
+        .filter(organisation=organisation)
+        .select_related("user", "user__self_test_completion")
+        .order_by("user__last_name", "user__first_name")
+    )

@@ -34,8 +34,10 @@ from messenger.models import (
     Notice,
     NoticeRead,
     Question,
+    SelfTestCompletion,
     Thread,
     ThreadEvent,
+    TourDismissal,
 )
 from messenger.notices import clear_notice_cache
 
@@ -1302,3 +1304,23 @@ def notice_end(*, actor: User, notice: Notice) -> Notice:
 def notice_mark_read(*, user: User, notice: Notice) -> None:
     """The news no longer shows on the user's start page. Twice is once."""
     NoticeRead.objects.get_or_create(user=user, notice=notice)
+
+
+# Help and e-learning (R23).
+
+
+def self_test_complete(user: User) -> tuple[SelfTestCompletion, bool]:
+    """Records that `user` answered the self-test all right; (the row, whether it is new).
+
+    A second completion saves nothing: the row is unique per user, and get_or_create inside the
+    transaction turns the loser of two posts at once (an IntegrityError on the constraint) into
+    a read of the winner's row.
+    """
+    with transaction.atomic():
+        return SelfTestCompletion.objects.get_or_create(user=user)
+
+
+def tour_dismiss(user: User) -> None:
+    """The start page's tour is not shown again; dismissing it twice changes nothing."""
+    with transaction.atomic():
+        TourDismissal.objects.get_or_create(user=user)

@@ -3,6 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from messenger.views import (
     categories,
     compose,
+    help,
     home,
     legal_hold,
     log_control,
@@ -58,6 +59,13 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("support/<int:pk>/svara/", support.answer, name="support_answer"),
     path("support/<int:pk>/avsluta/", support.close, name="support_close"),
     path("support/<int:pk>/eskalera/", support.escalate, name="support_escalate"),
+    # Help and e-learning (R23).
+    path("hjalp/", help.index, name="help"),
+    path("hjalp/kom-igang/", help.self_test, name="self_test"),
+    path("hjalp/kom-igang/personal/", help.self_test_staff_list, name="self_test_staff"),
+    path("hjalp/introduktion/klar/", help.tour_done, name="tour_done"),
+    path("hjalp/<slug:slug>/", help.guide, name="help_guide"),
+    path("tillganglighet/", help.accessibility, name="accessibility"),
     path("forvaltning/drift/", operations.operations, name="operations"),
     path("forvaltning/drift/forsok-igen/", operations.outbox_retry_failed, name="outbox_retry"),
     # The category list (R7), for system administrators.

@@ -419,6 +419,18 @@ COVERAGE: dict[str, Entry] = {
     "messenger:home": shows_none(
         "the mailboxes one has a grant to, with unread counts", Visit("bo")
     ),
+    "messenger:help": shows_none("the list of guides", Visit("bo")),
+    "messenger:help_guide": shows_none(
+        "a guide's fixed text", Visit("bo", params={"slug": "vidarebefordra"})
+    ),
+    "messenger:self_test": shows_none("five questions on the rules", Visit("bo")),
+    "messenger:self_test_staff": shows_none(
+        "staff's names and when they did the self-test", Visit("admin")
+    ),
+    "messenger:tour_done": shows_none(
+        "records the tour as seen and redirects", Visit("bo", "POST", status=302)
+    ),
+    "messenger:accessibility": shows_none("the accessibility statement", Visit("bo")),
     "messenger:nav": shows_none("the navigation's unread counts", Visit("bo")),
     "messenger:mailbox": shows_none(
         "a folder's list: subjects and masked patients (YYYYMMDD-****), no personnummer",

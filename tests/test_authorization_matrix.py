@@ -292,6 +292,15 @@ MATRIX: dict[str, Row] = {
     "messenger:print": get(
         expect(404, anna=200), mailbox_pk=S.karlstad_fbl, thread_pk=S.karlstad_thread
     ),
+    # Help and e-learning (R23): everyone's; the self-test list for the working organisation's
+    # superusers (the admin is one, of Region Värmland's administration); the accessibility
+    # statement public.
+    "messenger:help": get(EVERYONE),
+    "messenger:help_guide": get(EVERYONE, slug="skriva"),
+    "messenger:self_test": get(EVERYONE),
+    "messenger:self_test_staff": get(expect(404, admin=200)),
+    "messenger:tour_done": post(expect(302)),
+    "messenger:accessibility": get(expect(200, anonymous=200)),
     # Operations, categories and legal hold: system administration.
     "messenger:operations": get(ADMIN_ONLY),
     "messenger:log_control": get(expect(404, fredrik=200)),

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.http import AppRequest
 from accounts.models import Role
 from mailboxes.selectors import pending_requests_for
-from messenger.selectors import navigation_for, news_unread_for
+from messenger.selectors import navigation_for, news_unread_for, tour_pending
 
 
 @login_required
@@ -31,6 +31,7 @@ def home(request: AppRequest) -> HttpResponse:
             "pending_requests": pending,
             # R20: the news this user has not marked read.
             "news": news_unread_for(request.user, timezone.now()),
+            "show_tour": tour_pending(request.user),  # R23: until "Jag har förstått"
         },
     )
 

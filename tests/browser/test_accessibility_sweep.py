@@ -32,6 +32,10 @@ def pages_for_anna() -> list[str]:
         reverse("messenger:waiting", args=[karlstad_fbl().pk]),
         reverse("mailboxes:notifications"),
         reverse("mailboxes:email_settings"),
+        reverse("messenger:help"),
+        reverse("messenger:help_guide", args=["vidarebefordra"]),
+        reverse("messenger:self_test"),
+        reverse("messenger:accessibility"),
         "/finns-inte/",
     ]
 
