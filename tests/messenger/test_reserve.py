@@ -147,6 +147,13 @@ def test_an_outsider_gets_404_and_the_attempt_is_logged_as_denied(world):
     ]
 
 
+def test_every_page_footer_links_to_the_reserve_routines_outside_an_outage(world):
+    # Print it while the system is up: in an outage the page may be out of reach too.
+    body = world.nurse.client().get(reverse("messenger:home")).content.decode()
+    assert f'href="{RESERVE_LIST}"' in body
+    assert "Reservrutiner för att nå andra enheter" not in body
+
+
 def test_the_mailbox_header_links_to_the_reserve_print(world):
     body = world.nurse.client().get(reverse("messenger:mailbox", args=[world.karlstad_fbl.pk]))
     assert reserve_url(world.karlstad_fbl) in body.content.decode()
