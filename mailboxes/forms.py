@@ -310,6 +310,25 @@ class RoutineForm(forms.Form):
     access_updated_by = forms.CharField(
         label=_("Uppdaterar behörigheter när personal byts"), max_length=300, required=False
     )
+    reserve_phone = forms.CharField(
+        label=_("Telefon vid driftstopp"),
+        max_length=40,
+        required=False,
+        help_text=_("Reservrutin (R21): numret andra enheter ringer när systemet inte fungerar."),
+    )
+    reserve_hours = forms.CharField(
+        label=_("Nås vid driftstopp"),
+        max_length=200,
+        required=False,
+        help_text=_("Till exempel vardagar 08–17."),
+    )
+    reserve_instructions = forms.CharField(
+        label=_("Gör så här vid driftstopp"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Vad andra enheter ska göra medan systemet inte fungerar. Bara vanlig text."),
+    )
 
     def __init__(self, *args: Any, mailbox: Mailbox, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

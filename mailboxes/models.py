@@ -359,6 +359,12 @@ class MonitoringRoutine(models.Model):
     access_updated_by = models.CharField(
         _("uppdaterar behörigheter när personal byts"), max_length=300, blank=True
     )
+    # The reserve routine (R21): how other units reach this one while the system is down.
+    reserve_phone = models.CharField(_("telefon vid driftstopp"), max_length=40, blank=True)
+    reserve_hours = models.CharField(_("nås vid driftstopp"), max_length=200, blank=True)
+    reserve_instructions = models.TextField(
+        _("gör så här vid driftstopp"), max_length=1000, blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -367,6 +373,9 @@ class MonitoringRoutine(models.Model):
 
     def __str__(self) -> str:
         return f"Rutin {self.mailbox}"
+
+    def has_reserve(self) -> bool:
+        return bool(self.reserve_phone or self.reserve_hours or self.reserve_instructions)
 
     def check_times_text(self) -> str:
         return ", ".join(f"{moment:%H:%M}" for moment in self.check_times)

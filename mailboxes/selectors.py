@@ -6,7 +6,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Employment, Role, User
-from mailboxes.models import AccessGrant, AccessRequest, Mailbox, MailboxCheck, local_midnight
+from mailboxes.models import (
+    AccessGrant,
+    AccessRequest,
+    Mailbox,
+    MailboxCheck,
+    MonitoringRoutine,
+    local_midnight,
+)
 
 
 def grant_employment(row: object, employments: Iterable[Employment] = ()) -> Employment:
@@ -218,3 +225,21 @@ def get_mailbox_for_routine_editor(user: User, employment: Employment | None, pk
     if mailbox is None or not may_edit_routine(user, employment, mailbox):
         raise Http404
     return mailbox
+
+
+def reserve_routines() -> list[MonitoringRoutine]:
+    """Every open functional mailbox's reserve routine that says something (R21), by
+    organisation and then mailbox name.
+
+    All of the region, not only the user's usual counterparts: in an outage the unit may need
+    to reach one it has never written to, the address lists do not name every counterpart,
+    and the page shows names and phone numbers only, no patient data.
+    """
+    return list(
+        MonitoringRoutine.objects.filter(
+            mailbox__kind=Mailbox.Kind.FUNCTIONAL, mailbox__closed_at__isnull=True
+        )
+        .exclude(reserve_phone="", reserve_hours="", reserve_instructions="")
+        .select_related("mailbox__organisation")
+        .order_by("mailbox__organisation__name", "mailbox__name", "pk")
+    )

@@ -681,6 +681,9 @@ def routine_update(
     emptied_by: str,
     holiday_cover: str,
     access_updated_by: str,
+    reserve_phone: str = "",
+    reserve_hours: str = "",
+    reserve_instructions: str = "",
 ) -> MonitoringRoutine:
     """The mailbox's local routine (R5, R24), by a system administrator or a superuser of the
     mailbox's organisation. Monitors must hold a current grant on it."""
@@ -708,6 +711,9 @@ def routine_update(
     routine.emptied_by = emptied_by.strip()
     routine.holiday_cover = holiday_cover.strip()
     routine.access_updated_by = access_updated_by.strip()
+    routine.reserve_phone = reserve_phone.strip()
+    routine.reserve_hours = reserve_hours.strip()
+    routine.reserve_instructions = reserve_instructions.strip()
     routine.save()
     routine.monitors.set(monitors)
     names = ", ".join(sorted(u.display_name() for u in monitors)) or "inga"

@@ -219,6 +219,16 @@ class JournalLinkForm(TokenForm):
         help_text=_("Anteckningens eller listans id i journalen. Innehållet kopieras aldrig hit."),
     )
 
+    def __init__(self, *args: Any, medication_list: bool = True, **kwargs: Any) -> None:
+        """Without `medication_list` (a region unit that is no health centre, R11), journal
+        notes only."""
+        super().__init__(*args, **kwargs)
+        if not medication_list:
+            field = self.fields["kind"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [(JournalLink.Kind.JOURNAL_NOTE, JournalLink.Kind.JOURNAL_NOTE.label)]
+            field.initial = JournalLink.Kind.JOURNAL_NOTE
+
 
 class MoveForm(forms.Form):
     folder = forms.ChoiceField()

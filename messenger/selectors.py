@@ -557,3 +557,90 @@ def self_test_staff(organisation: Organisation) -> QuerySet[Employment]:
         .select_related("user", "user__self_test_completion")
         .order_by("user__last_name", "user__first_name")
     )
+
+
+RESERVE_PRINT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ReserveRow:
+    """One open thread on the reserve printout (R21): what a unit needs to carry on by phone."""
+
+    thread_id: int
+    subject: str
+    patient_id: str
+    category: str
+    counterpart: Mailbox
+    reply_due_at: datetime | None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.reply_due_at is not None and self.reply_due_at < timezone.now()
+
+
+@dataclass(frozen=True)
+class ReservePrint:
+    received: list[ReserveRow]
+    waiting: list[ReserveRow]
+    capped: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.received) + len(self.waiting)
+
+    def counterparts(self) -> list[Mailbox]:
+        """The other mailboxes on the printout, by name, each once: whom to phone instead."""
+        seen = {row.counterpart.pk: row.counterpart for row in self.received + self.waiting}
+        return sorted(seen.values(), key=lambda box: box.name)
+
+
+def reserve_print(mailbox: Mailbox, limit: int = RESERVE_PRINT_LIMIT) -> ReservePrint:
+    """The mailbox's open threads for the outage printout (R21), at most `limit` in all.
+
+    Received: threads in its inbox that another mailbox sent and nobody has answered or
+    followed up by phone, the earliest deadline first (those without one last). Waiting: its
+    own questions still waiting for an answer (`Thread.objects.waiting_from`). The caller
+    checks the grant and writes the one access-log row; this only reads.
+    """
+    earliest_due = F("thread__reply_due_at").asc(nulls_last=True)
+    received_qs = (
+        Delivery.objects.filter(
+            mailbox=mailbox,
+            folder=Delivery.Folder.INBOX,
+            thread__answered_at__isnull=True,
+            thread__followed_up_at__isnull=True,
+        )
+        .exclude(thread__sender_mailbox=mailbox)
+        .select_related("thread__category", "thread__sender_mailbox__routine")
+        .order_by(earliest_due, "thread_id")
+    )
+    received = [
+        ReserveRow(
+            thread_id=d.thread_id,
+            subject=d.thread.subject,
+            patient_id=d.thread.patient_id,
+            category=d.thread.category.name,
+            counterpart=d.thread.sender_mailbox,
+            reply_due_at=d.thread.reply_due_at,
+        )
+        for d in received_qs[: limit + 1]
+    ]
+    room = max(limit - len(received), 0)
+    waiting_qs = Thread.objects.waiting_from(mailbox).select_related(
+        "category", "recipient_mailbox__routine"
+    )
+    waiting = [
+        ReserveRow(
+            thread_id=t.pk,
+            subject=t.subject,
+            patient_id=t.patient_id,
+            category=t.category.name,
+            counterpart=t.recipient_mailbox,
+            reply_due_at=t.reply_due_at,
+        )
+        for t in waiting_qs[: room + 1]
+    ]
+    capped = len(received) + len(waiting) > limit
+    received = received[:limit]
+    waiting = waiting[: max(limit - len(received), 0)]
+    return ReservePrint(received=received, waiting=waiting, capped=capped)

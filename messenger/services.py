@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.models import Employment, User
+from accounts.models import Employment, Organisation, User
 from accounts.validators import looks_like_patient_number
 from audit.models import AccessLog
 from audit.services import access_log
@@ -626,13 +626,24 @@ def _link_detail(link: JournalLink, reached: list[str]) -> str:
     return _listed_within(prefix + ", nådde ", reached)
 
 
+LINKING_KINDS = (Organisation.Kind.HEALTH_CENTRE, Organisation.Kind.REGION_UNIT)
+
+
 def may_link(employment: Employment | None, mailbox: Mailbox) -> bool:
-    """R11: only health-centre staff, working for the health centre that owns the mailbox."""
+    """R11: staff of the region's side (a health centre or any other region unit, such as a
+    hospital clinic), working for the unit that owns the mailbox. Municipal staff keep no
+    journal in the region's system, so they never link."""
     return (
         employment is not None
-        and mailbox.organisation.is_health_centre
+        and mailbox.organisation.kind in LINKING_KINDS
         and employment.organisation_id == mailbox.organisation_id
     )
+
+
+def may_link_medication_list(mailbox: Mailbox) -> bool:
+    """R11: the medication list is the health centre's to send; other region units link
+    journal notes only."""
+    return mailbox.organisation.is_health_centre
 
 
 def journal_link_attach(
@@ -689,9 +700,15 @@ def _journal_link_attach(
     if delivery.mailbox.is_closed:
         raise ValidationError(_("Brevlådan är stängd. Länkar kan inte bifogas i den."))
     if not may_link(employment, delivery.mailbox):
-        raise ValidationError(_("Endast vårdcentralens personal kan bifoga länkar till journalen."))
+        raise ValidationError(
+            _("Endast personal på Regionens enheter kan bifoga länkar till journalen.")
+        )
     if kind not in JournalLink.Kind.values:
         raise ValidationError({"kind": _("Välj journalanteckning eller läkemedelslista.")})
+    if kind == JournalLink.Kind.MEDICATION_LIST and not may_link_medication_list(delivery.mailbox):
+        raise ValidationError(
+            {"kind": _("Länk till läkemedelslistan skickas bara från vårdcentraler.")}
+        )
     thread = delivery.thread
     now = timezone.now()
     link = JournalLink.objects.create(

@@ -34,6 +34,7 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:pk>/vantar-pa-svar/", mailbox.waiting, name="waiting"),
     path("brevlador/<int:pk>/tom-papperskorgen/", mailbox.empty_trash, name="empty_trash"),
     path("brevlador/<int:pk>/franvaro/", mailbox.absence, name="absence"),
+    path("brevlador/<int:pk>/reservutskrift/", mailbox.reserve_print_view, name="reserve_print"),
     path("brevlador/<int:pk>/nytt/", compose.compose, name="compose"),
     path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
@@ -88,6 +89,8 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("meddelanden/", notices.notice_list, name="notices"),
     path("meddelanden/<int:pk>/last/", notices.mark_read, name="notice_read"),
     path("meddelanden/flode/", notices.notice_feed, name="notice_feed"),
+    # Reserve routines for an outage (R21), for everyone signed in.
+    path("reservrutiner/", notices.reserve_list, name="reserve_routines"),
 ]
 
 urlpatterns = [

@@ -437,6 +437,16 @@ COVERAGE: dict[str, Entry] = {
         Visit("bo", params={"pk": D.gripen_fbl}),
         Visit("anna", params={"pk": D.karlstad_fbl}),
     ),
+    # The outage printout (R21): every open thread with its full patient number, so one PRINT
+    # row for the page, naming the mailbox and no patient (there are several).
+    "messenger:reserve_print": shows(
+        Visit(
+            "anna",
+            params={"pk": D.karlstad_fbl},
+            contains=(D.patient_shown, "(R15)"),
+            logs=(A.PRINT,),
+        ),
+    ),
     "messenger:waiting": shows_none(
         "the questions waiting for an answer: subjects and masked patients, as a folder",
         Visit("anna", params={"pk": D.karlstad_fbl}, contains=("Dosering av Waran",)),
@@ -511,6 +521,9 @@ COVERAGE: dict[str, Entry] = {
     ),
     "messenger:notices": shows_none(
         "notices about the system: no patient data (a personnummer is refused)", Visit("bo")
+    ),
+    "messenger:reserve_routines": shows_none(
+        "the units' reserve routines (R21): mailbox names and phone numbers only", Visit("bo")
     ),
     "messenger:notice_read": shows_none(
         "marks a news notice read and redirects; notices hold no patient data",

@@ -261,6 +261,7 @@ MATRIX: dict[str, Row] = {
     "messenger:mailbox": get(expect(404, anna=200), pk=S.karlstad_fbl),
     "messenger:search": get(expect(404, anna=200), pk=S.karlstad_fbl),
     "messenger:waiting": get(expect(404, anna=200), pk=S.karlstad_fbl),
+    "messenger:reserve_print": get(expect(404, anna=200), pk=S.karlstad_fbl),
     "messenger:empty_trash": get(expect(404, anna=200), pk=S.karlstad_fbl),
     "messenger:compose": get(expect(404, anna=200), pk=S.karlstad_fbl),
     "messenger:recipients": get(expect(404, anna=200), pk=S.karlstad_fbl),
@@ -335,6 +336,7 @@ MATRIX: dict[str, Row] = {
     "messenger:admin_notice": get(ADMIN_ONLY, pk=S.notice),
     "messenger:admin_notice_end": post(expect(404, admin=302), pk=S.notice),
     "messenger:notices": get(EVERYONE),
+    "messenger:reserve_routines": get(EVERYONE),
     "messenger:notice_read": post(expect(302), pk=S.notice),
     "messenger:notice_feed": get(expect(200, anonymous=200)),
     # Signing in and out, the working organisation, the agreement.

@@ -121,6 +121,9 @@ def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
             "emptied_by": routine.emptied_by,
             "holiday_cover": routine.holiday_cover,
             "access_updated_by": routine.access_updated_by,
+            "reserve_phone": routine.reserve_phone,
+            "reserve_hours": routine.reserve_hours,
+            "reserve_instructions": routine.reserve_instructions,
         }
         if routine is not None
         else {"check_times": default_check_times()}
@@ -140,6 +143,9 @@ def routine_edit(request: AppRequest, pk: int) -> HttpResponse:
                 emptied_by=data["emptied_by"],
                 holiday_cover=data["holiday_cover"],
                 access_updated_by=data["access_updated_by"],
+                reserve_phone=data["reserve_phone"],
+                reserve_hours=data["reserve_hours"],
+                reserve_instructions=data["reserve_instructions"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

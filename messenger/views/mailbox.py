@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,20 +11,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
+from audit.models import AccessLog
+from audit.services import access_log
 from mailboxes.forms import AbsenceForm
 from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
-from mailboxes.selectors import checks_today, get_mailbox_for_user, grant_level, may_edit_routine
+from mailboxes.selectors import (
+    checks_today,
+    get_mailbox_for_user,
+    grant_employment,
+    grant_level,
+    may_edit_routine,
+)
 from mailboxes.services import absence_set, grant_mark_used, mailbox_check_record
 from messenger.forms import SearchForm
 from messenger.models import Delivery, Thread
 from messenger.selectors import (
     FOLDER_SLUGS,
+    RESERVE_PRINT_LIMIT,
     SLUG_OF_FOLDER,
     folder_page,
+    reserve_print,
     search_deliveries,
 )
 from messenger.services import trash_empty
-from messenger.views.common import acting_employment
+from messenger.views.common import acting_employment, same_site_only
 
 
 @login_required
@@ -168,3 +179,37 @@ def absence(request: AppRequest, pk: int) -> HttpResponse:
             for problem in field_errors:
                 messages.error(request, str(problem))
     return redirect("messenger:mailbox", pk=box.pk)
+
+
+@login_required
+@require_GET
+@same_site_only
+def reserve_print_view(request: AppRequest, pk: int) -> HttpResponse:
+    """The mailbox's open threads on paper for an outage (R21), a working document (R15).
+
+    It shows full patient numbers of many patients, so it writes one PRINT row to the access
+    log naming the mailbox and how many threads it listed (no patient: there are several).
+    """
+    box = get_mailbox_for_user(request.user, pk)
+    with transaction.atomic():
+        printout = reserve_print(box)
+        employment = grant_employment(box, request.employments)
+        access_log(
+            action=AccessLog.Action.PRINT,
+            user=request.user,
+            organisation_name=employment.organisation.name if employment else "",
+            mailbox=box,
+            detail=f"Reservutskrift, {printout.count} ärenden",
+        )
+    routine = MonitoringRoutine.objects.filter(mailbox=box).first()
+    return render(
+        request,
+        "messenger/reserve_print.html",
+        {
+            "mailbox": box,
+            "routine": routine,
+            "printout": printout,
+            "limit": RESERVE_PRINT_LIMIT,
+            "printed_at": timezone.now(),
+        },
+    )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AppRequest
-from mailboxes.selectors import require_system_admin
+from mailboxes.selectors import require_system_admin, reserve_routines
 from messenger.forms import NoticeForm
 from messenger.models import Notice
 from messenger.selectors import notices_current_and_recent, notices_recent
@@ -173,3 +173,14 @@ class NoticeFeed(Feed):
 
 
 notice_feed = require_GET(NoticeFeed())
+
+
+@login_required
+@require_GET
+def reserve_list(request: AppRequest) -> HttpResponse:
+    """The region's reserve routines (R21): how to reach each unit while the system is down.
+    Linked from the outage banner; names and phone numbers only, so nothing is logged."""
+    groups: dict[str, list[Any]] = {}
+    for routine in reserve_routines():
+        groups.setdefault(routine.mailbox.organisation.name, []).append(routine)
+    return render(request, "messenger/reserve_list.html", {"groups": groups})

@@ -29,6 +29,7 @@ from messenger.services import (
     delivery_open,
     journal_link_attach,
     may_link,
+    may_link_medication_list,
     message_forward,
     message_reply,
     question_follow_up,
@@ -68,7 +69,8 @@ def _render_thread(
         "follow_up_form": follow_up_form or FollowUpForm(),
         "can_link": can_link,
         "reply_form": reply_form or ReplyForm(),
-        "link_form": link_form or JournalLinkForm(),
+        "link_form": link_form
+        or JournalLinkForm(medication_list=may_link_medication_list(delivery.mailbox)),
         "folder_slug": SLUG_OF_FOLDER[delivery.folder],
         "folders": delivery.folder_choices(),
     }
@@ -143,7 +145,12 @@ def reply(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
 def attach_link(request: AppRequest, mailbox_pk: int, thread_pk: int) -> HttpResponse:
     delivery = _delivery(request, mailbox_pk, thread_pk, level=AccessGrant.Level.SEND)
     employment = acting_employment(request, delivery)
-    form = JournalLinkForm(request.POST)
+    # Those who may not link at all are refused by the service (403), whatever they chose.
+    form = JournalLinkForm(
+        request.POST,
+        medication_list=may_link_medication_list(delivery.mailbox)
+        or not may_link(employment, delivery.mailbox),
+    )
     status = 400
     attached = False
     if form.is_valid():

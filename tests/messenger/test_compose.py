@@ -70,6 +70,12 @@ def test_the_form_lists_the_preset_list_first(world, compose_url):
     assert "Cosmic Link" in page  # R4
 
 
+def test_the_picker_tells_senders_to_choose_the_allmanmedicinska_mailbox(world, compose_url):
+    page = world.nurse.client().get(compose_url).content.decode()
+    # R2: a health centre may have other mailboxes; the picker says which one to choose.
+    assert "Allmänmedicinska mottagningen (FBL)”, inte någon av dess andra brevlådor (R2)" in page
+
+
 def test_the_global_address_list_is_searched_as_you_type(world):
     closed = MailboxFactory.create(name="Vc Gripen Gamla (FBL)")
     closed.closed_at = closed.created_at

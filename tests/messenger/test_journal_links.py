@@ -1,8 +1,13 @@
 import pytest
+from django.core.exceptions import ValidationError
 
+from accounts.models import Organisation
 from audit.models import AccessLog
 from messenger.models import JournalLink, JournalLinkRecipient, ThreadEvent
-from tests.helpers import send, thread_url
+from messenger.services import journal_link_attach
+from tests.conftest import _persona
+from tests.factories import MailboxFactory, OrganisationFactory
+from tests.helpers import delivery_of, send, thread_url
 from tests.testdata import PATIENTS
 
 LINK = {
@@ -47,7 +52,7 @@ def test_municipal_staff_are_refused_by_the_server(world, thread):
         thread_url("attach_link", world.karlstad_fbl, thread), LINK
     )
     assert response.status_code == 403
-    assert "Endast vårdcentralens personal" in response.content.decode()
+    assert "Endast personal på Regionens enheter" in response.content.decode()
     assert not JournalLink.objects.exists()
     assert not JournalLinkRecipient.objects.exists()
 
@@ -139,3 +144,50 @@ def test_with_htmx_only_the_links_part_changes_and_errors_show_in_it(world, thre
 def test_the_reply_box_says_where_the_reply_goes(world, thread):
     page = world.hc_nurse.client().get(thread_url("thread", world.gripen_fbl, thread))
     assert f"Svaret går till: {world.karlstad_fbl.name}" in page.content.decode()
+
+
+@pytest.fixture
+def clinic(world):
+    """A hospital clinic: a region unit that is no health centre (R11: "the region side")."""
+    unit = OrganisationFactory.create(
+        name="Centralsjukhuset Karlstad, Medicinkliniken", kind=Organisation.Kind.REGION_UNIT
+    )
+    mailbox = MailboxFactory.create(organisation=unit, name="CSK Medicinkliniken (FBL)")
+    return _persona("t_klinik", unit, mailbox)
+
+
+def test_region_unit_staff_attach_a_journal_note_link(world, categories, clinic):
+    thread = send(world.nurse, clinic.mailbox, categories["Läkemedel"], patient_id=PATIENTS[0])
+    client = clinic.client()
+    page = client.get(thread_url("thread", clinic.mailbox, thread)).content.decode()
+    assert "Bifoga länk" in page
+    assert 'value="medication_list"' not in page  # the medication list is the health centre's
+    response = client.post(
+        thread_url("attach_link", clinic.mailbox, thread),
+        {**LINK, "kind": "journal_note", "title": "Epikris"},
+    )
+    assert response.status_code == 302
+    link = JournalLink.objects.get()
+    assert (link.kind, link.attached_from) == ("journal_note", clinic.mailbox)
+    assert JournalLinkRecipient.objects.get().mailbox_name == world.karlstad_fbl.name
+
+
+def test_region_unit_staff_are_refused_the_medication_list(world, categories, clinic):
+    thread = send(world.nurse, clinic.mailbox, categories["Läkemedel"], patient_id=PATIENTS[0])
+    response = clinic.client().post(thread_url("attach_link", clinic.mailbox, thread), LINK)
+    assert response.status_code == 400  # not among the choices offered
+    assert not JournalLink.objects.exists()
+
+
+def test_the_service_refuses_the_medication_list_from_a_region_unit(world, categories, clinic):
+    thread = send(world.nurse, clinic.mailbox, categories["Läkemedel"], patient_id=PATIENTS[0])
+    with pytest.raises(ValidationError, match="bara från vårdcentraler"):
+        journal_link_attach(
+            actor=clinic.user,
+            employment=clinic.employment,
+            delivery=delivery_of(thread, clinic.mailbox),
+            kind="medication_list",
+            title="Läkemedelslista",
+            reference="LM-1",
+        )
+    assert not JournalLink.objects.exists()
