@@ -95,6 +95,7 @@ def test_the_page_and_csv_for_a_statistics_reader(world, traffic):
     assert "<title" in html
     assert 'aria-describedby="statistics-table"' in html
     assert "&lt;5" in html
+    assert "<5" not in html
     assert "83 %" in html
     assert "Fråga om ordination" not in html
     assert PATIENTS[0] not in html
