@@ -158,7 +158,7 @@ class Command(BaseCommand):
             (
                 "gustav",
                 "Gustav",
-                "Gran",
+                "Grön",
                 KARLSTAD,
                 "Ekonom",
                 [Role.STATISTICS_READER],
