@@ -135,6 +135,13 @@ def require_log_reviewer(employment: Employment | None) -> Employment:
     return employment
 
 
+def require_statistics_reader(employment: Employment | None) -> Employment:
+    """The working employment if it carries the statistics-reader role (R19); 404 otherwise."""
+    if employment is None or not employment.has_role(Role.STATISTICS_READER):
+        raise Http404
+    return employment
+
+
 def require_system_admin(user: User) -> None:
     if not user.is_superuser:
         raise Http404

@@ -1,6 +1,6 @@
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -27,6 +27,7 @@ from messenger.models import (
 )
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
+from messenger.statistics import MAX_MONTHS, months_between
 
 MAX_BODY = 10_000
 
@@ -618,3 +619,54 @@ class FaultReportReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": _("Skriv högst 2000 tecken.")},
     )
+
+
+class StatisticsForm(forms.Form):
+    """The statistics period (R19), whole months from `start` to `end`; the system administrator
+    also picks an organisation, or none for the whole region. Read from GET: no patient data."""
+
+    start = forms.DateField(
+        label=_("Från och med månad"),
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        error_messages={
+            "required": _("Ange periodens första månad."),
+            "invalid": _("Ange månaden som år-månad, till exempel 2027-01."),
+        },
+    )
+    end = forms.DateField(
+        label=_("Till och med månad"),
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        error_messages={
+            "required": _("Ange periodens sista månad."),
+            "invalid": _("Ange månaden som år-månad, till exempel 2027-12."),
+        },
+    )
+
+    def __init__(self, *args: Any, organisations: Any = None, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        if organisations is not None:
+            self.fields["organisation"] = forms.ModelChoiceField(
+                label=_("Organisation"),
+                queryset=organisations,
+                required=False,
+                empty_label=_("Hela regionen"),
+                error_messages={"invalid_choice": _("Välj en organisation i listan.")},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start is None or end is None:
+            return cleaned
+        if end < start:
+            raise forms.ValidationError(_("Periodens sista månad är före den första."))
+        if end.replace(day=1) > self.today.replace(day=1):
+            raise forms.ValidationError(_("Perioden kan inte sluta i framtiden."))
+        if months_between(start, end) > MAX_MONTHS:
+            raise forms.ValidationError(
+                _("Perioden kan vara högst %(months)s månader.") % {"months": MAX_MONTHS}
+            )
+        return cleaned

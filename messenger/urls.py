@@ -11,6 +11,7 @@ from messenger.views import (
     mailbox,
     notices,
     operations,
+    statistics,
     support,
     thread,
 )
@@ -39,6 +40,7 @@ messenger_patterns: list[URLPattern | URLResolver] = [
     path("brevlador/<int:pk>/mottagare/", compose.recipients, name="recipients"),
     path("brevlador/<int:mailbox_pk>/arenden/<int:thread_pk>/", include(thread_patterns)),
     # Log control and patients' log extracts (R18), for log reviewers.
+    path("statistik/", statistics.statistics, name="statistics"),
     path("loggkontroll/", log_control.log_control, name="log_control"),
     path("loggkontroll/logguttag/", log_control.extract, name="log_extract"),
     path("loggkontroll/granskningar/", log_review.review_list, name="log_reviews"),

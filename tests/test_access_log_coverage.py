@@ -367,6 +367,11 @@ COVERAGE: dict[str, Entry] = {
     # The systematic review of the log: the list names reviews, not patients; one review shows
     # its rows' patients in full, so opening it (or getting it back with a form's errors) is a
     # read of the log. Marking and closing go back to the review by redirect.
+    "messenger:statistics": shows_none(
+        "counts and times per month, counterpart and category (R19); no patient, subject or text",
+        Visit("gustav"),
+        Visit("admin", note="the whole region"),
+    ),
     "messenger:log_reviews": shows_none(
         "the organisation's reviews: who, when, kind, period, counts and outcome; no patient",
         Visit("fredrik"),
@@ -671,7 +676,7 @@ class Seeded:
         return self.browser
 
 
-PERSONAS: Final = ("anna", "bo", "eva", "fredrik", "admin")
+PERSONAS: Final = ("anna", "bo", "eva", "fredrik", "gustav", "admin")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ The personas are `seed_demo`'s people, signed in one at a time, and an anonymous
     david    nurse, Arvika kommun: Arvika's functional mailbox and his own, nothing of Karlstad's
     eva      access approver, Karlstads kommun: no mailbox
     fredrik  log reviewer, Vårdcentralen Gripen: no mailbox
+    gustav   statistics reader, Karlstads kommun: no mailbox
     admin    system administrator (is_superuser), Region Värmland: no mailbox
     anonymous  nobody signed in
 
@@ -73,7 +74,7 @@ from mailboxes.services import access_request_create
 from messenger.models import Category, FaultReport, LogReview, LogReviewItem, Notice, Thread
 
 ANONYMOUS: Final = "anonymous"
-SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "admin")
+SIGNED_IN: Final = ("anna", "bo", "cecilia", "david", "eva", "fredrik", "gustav", "admin")
 PERSONAS: Final = (*SIGNED_IN, ANONYMOUS)
 
 LOGIN: Final = "302 to sign-in"
@@ -304,6 +305,8 @@ MATRIX: dict[str, Row] = {
     "messenger:accessibility": get(expect(200, anonymous=200)),
     # Operations, categories and legal hold: system administration.
     "messenger:operations": get(ADMIN_ONLY),
+    # Statistics (R19): the statistics reader's organisation, the administrator's region.
+    "messenger:statistics": get(expect(404, gustav=200, admin=200)),
     "messenger:log_control": get(expect(404, fredrik=200)),
     "messenger:log_extract": get(expect(404, fredrik=200)),
     # The systematic review of the log: Gripen's log reviewer, and only for Gripen's reviews.
@@ -346,7 +349,7 @@ MATRIX: dict[str, Row] = {
     "accounts:keep_alive": post(expect(204)),
     # Only those employed by Karlstad may work for Karlstad.
     "accounts:switch_organisation": post(
-        expect(404, anna=302, eva=302), data={"organisation": S.karlstad}
+        expect(404, anna=302, eva=302, gustav=302), data={"organisation": S.karlstad}
     ),
     # Everyone here has accepted it already: on to the start page.
     "accounts:agreement": get(expect(302)),

@@ -253,7 +253,7 @@ def test_json_and_csv_examples_in_docs_give_the_same_people(db, tmp_path):
 
     assert output.startswith("0 ändringar.")
     assert state() == after_csv
-    assert User.objects.filter(hsa_id__startswith="SE2321000016-P").count() == 8
+    assert User.objects.filter(hsa_id__startswith="SE2321000016-P").count() == 9
     anna = User.objects.get(hsa_id="SE2321000016-P0001")
     assert anna.employments.active().count() == 2  # one person, two organisations (R18)
     assert anna.email == "anna@example.invalid"
@@ -465,7 +465,7 @@ def test_the_example_file_fits_the_demo_data(db, tmp_path):
 
     # Greta is new, Anna gains her Arvika job; Eva, Fredrik and Alva get personal mailboxes;
     # nobody of the demo is deactivated and Eva keeps the access-approver role.
-    assert "Lade till personen Greta Gran (HSA-id SE2321000016-P0008)" in output
+    assert "Lade till personen Greta Gran (HSA-id SE2321000016-P0009)" in output
     assert "Anställning för Anna Andersson vid Arvika kommun som Sjuksköterska" in output
     assert "Skapade den personliga brevlådan Eva Ek, Karlstads kommun" in output
     assert "Inaktiverade" not in output

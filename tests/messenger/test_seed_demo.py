@@ -25,6 +25,7 @@ EXPECTED = {
     "david": {"Arvika kommun Hälso- och sjukvård (FBL)", "David Dahl, Arvika kommun"},
     "eva": set(),
     "fredrik": set(),
+    "gustav": set(),
     "admin": set(),
 }
 
@@ -113,7 +114,7 @@ def test_anna_and_bo_monitor_their_units_mailboxes(seeded):
 def test_every_demo_person_has_their_own_hsa_id(seeded):
     hsa_ids = list(User.objects.values_list("hsa_id", flat=True))
     assert None not in hsa_ids
-    assert len(set(hsa_ids)) == len(hsa_ids) == 7
+    assert len(set(hsa_ids)) == len(hsa_ids) == 8
 
 
 def test_every_demo_user_has_an_authenticator_app_with_the_secret_the_readme_lists(seeded):

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data in place ({created} sample threads added). "
-                "Log in as anna, bo, cecilia, david, eva, fredrik or admin."
+                "Log in as anna, bo, cecilia, david, eva, fredrik, gustav or admin."
             )
         )
 
@@ -151,6 +151,17 @@ class Command(BaseCommand):
                 ADMINISTRATION,
                 "Systemförvaltare",
                 [Role.SUPERUSER],
+                None,
+                False,
+            ),
+            # Last, so that the others keep their made-up HSA ids.
+            (
+                "gustav",
+                "Gustav",
+                "Grön",
+                KARLSTAD,
+                "Ekonom",
+                [Role.STATISTICS_READER],
                 None,
                 False,
             ),

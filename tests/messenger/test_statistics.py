@@ -1,0 +1,188 @@
+"""Statistics for invoicing (R19): counts per month, counterpart and category, "<5" for small
+counts, the reply-clock figures, the period's limits, the CSV, and who may see them."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.models import Role
+from messenger.models import ThreadEvent
+from messenger.statistics import report, shown
+from tests.conftest import _persona
+from tests.helpers import assert_num_queries, reply, send
+from tests.testdata import PATIENTS
+
+STHLM = ZoneInfo("Europe/Stockholm")
+URL = reverse("messenger:statistics")
+MARCH = dt.date(2027, 3, 1)
+APRIL = dt.date(2027, 4, 1)
+PERIOD = {"start": "2027-03", "end": "2027-04"}
+
+
+def at(day: int, month: int = 3, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2027, month, day, hour, tzinfo=STHLM)
+
+
+@pytest.fixture
+def traffic(world, categories):
+    """March: Karlstad asks Gripen six Recept questions, Gripen answers five after two hours
+    and forwards one thread; April: Arvika asks Gripen two."""
+    recept = categories["Recept"]
+    threads = []
+    for i in range(6):
+        with time_machine.travel(at(1 + i), tick=False):
+            threads.append(
+                send(world.nurse, world.gripen_fbl, recept, patient_id=PATIENTS[i % len(PATIENTS)])
+            )
+    for i, thread in enumerate(threads[:5]):
+        with time_machine.travel(at(1 + i, hour=11), tick=False):
+            reply(world.hc_nurse, thread)
+    ThreadEvent.objects.create(
+        thread=threads[0],
+        kind=ThreadEvent.Kind.FORWARDED,
+        at=at(20),
+        actor_name="Bo",
+        from_mailbox_name=world.gripen_fbl.name,
+    )
+    for i in range(2):
+        with time_machine.travel(at(3 + i, month=4), tick=False):
+            send(world.outsider, world.gripen_fbl, recept, patient_id=PATIENTS[0])
+    return threads
+
+
+def reader(world, org, name="t_gustav"):
+    return _persona(name, org, None, roles=[Role.STAFF, Role.STATISTICS_READER])
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_counts_per_month_counterpart_and_category(world, traffic):
+    rows = report(world.gripen, MARCH, APRIL).rows
+    assert [(r.month, r.counterpart, r.category) for r in rows] == [
+        (MARCH, "Karlstads kommun", "Recept"),
+        (APRIL, "Arvika kommun", "Recept"),
+    ]
+    march, april = rows
+    assert (march.sent, march.received) == (5, 6)
+    assert (march.questions, march.within, march.answered, march.overdue) == (6, 5, 5, 1)
+    assert march.share() == "83 %"
+    assert march.median_text() == "2,0 h"
+    assert march.forwarded == 1
+    assert (april.sent, april.received, april.overdue) == (0, 2, 2)
+    assert april.share() == "–"  # fewer than 5 questions
+    assert april.median_text() == "–"
+
+    karlstad = report(world.karlstad, MARCH, APRIL).rows
+    assert [(r.counterpart, r.sent, r.received, r.questions) for r in karlstad] == [
+        ("Vårdcentralen Gripen", 6, 5, 0)
+    ]
+
+
+def test_small_counts_are_shown_as_under_five():
+    assert [shown(n) for n in (0, 1, 4, 5, 12)] == ["0", "<5", "<5", "5", "12"]
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_the_page_and_csv_for_a_statistics_reader(world, traffic):
+    client = reader(world, world.gripen).client()
+    page = client.get(URL, PERIOD)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Statistik – Vårdcentralen Gripen" in html
+    assert "<svg" in html
+    assert "<title" in html
+    assert 'aria-describedby="statistics-table"' in html
+    assert "&lt;5" in html
+    assert "<5" not in html
+    assert "83 %" in html
+    assert "Fråga om ordination" not in html
+    assert PATIENTS[0] not in html
+    assert " style=" not in html.split("<svg", 1)[1].split("</svg>")[0]
+
+    csv = client.get(URL, {**PERIOD, "format": "csv"})
+    assert csv.status_code == 200
+    assert csv["Content-Type"].startswith("text/csv")
+    text = csv.content.decode("utf-8")
+    assert text.startswith("\ufeffMånad;Organisation;Motpart;Kategori;")
+    lines = text.strip().splitlines()
+    assert lines[1].split(";")[:6] == [
+        "2027-03",
+        "Vårdcentralen Gripen",
+        "Karlstads kommun",
+        "Recept",
+        "5",
+        "6",
+    ]
+    assert lines[2].split(";")[4:6] == ["0", "<5"]
+    assert "Fråga om ordination" not in text
+    assert PATIENTS[0] not in text
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ({"start": "2025-01", "end": "2027-05"}, "Perioden kan vara högst 24 månader."),
+        ({"start": "2027-05", "end": "2027-07"}, "Perioden kan inte sluta i framtiden."),
+        ({"start": "2027-05", "end": "2027-04"}, "Periodens sista månad är före den första."),
+        ({"start": "maj", "end": "2027-04"}, "Ange månaden som år-månad"),
+    ],
+)
+def test_a_bad_period_is_refused_in_swedish(world, period, message):
+    response = reader(world, world.gripen).client().get(URL, period)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["nurse", "approver", "log_reviewer", "doctor"])
+def test_everyone_else_gets_404_page_and_csv(world, who):
+    client = getattr(world, who).client()
+    assert client.get(URL).status_code == 404
+    assert client.get(URL, {**PERIOD, "format": "csv"}).status_code == 404
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_the_system_administrator_sees_the_region_or_any_organisation(world, sysadmin, traffic):
+    client = sysadmin.client()
+    region = client.get(URL, PERIOD)
+    assert region.status_code == 200
+    html = region.content.decode()
+    assert "Statistik – hela regionen" in html
+    # Both sides of the March traffic, each from its own organisation.
+    assert html.count("<td>Karlstads kommun</td>") == 2
+    one = client.get(URL, {**PERIOD, "organisation": world.karlstad.pk})
+    assert "Statistik – Karlstads kommun" in one.content.decode()
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_the_default_period_is_the_last_twelve_full_months(world):
+    response = reader(world, world.gripen).client().get(URL)
+    assert response.status_code == 200
+    assert response.context["report"].first == dt.date(2026, 6, 1)
+    assert response.context["report"].last == dt.date(2027, 5, 1)
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_the_page_costs_a_fixed_number_of_queries(world, categories):
+    client = reader(world, world.gripen).client()
+    client.get(URL, PERIOD)  # warm the session and the caches
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(URL, PERIOD).status_code == 200
+        return len(captured)
+
+    before = count()
+    recept = categories["Recept"]
+    for i in range(3):
+        with time_machine.travel(at(1 + i), tick=False):
+            thread = send(world.nurse, world.gripen_fbl, recept, patient_id=PATIENTS[0])
+        with time_machine.travel(at(1 + i, hour=10), tick=False):
+            reply(world.hc_nurse, thread)
+    with assert_num_queries(before):
+        client.get(URL, PERIOD)
