@@ -1,8 +1,6 @@
 """Log control for log reviewers (R18): their organisation's access log, and patients' log
 extracts. Everyone else gets 404. Each search and extract is itself a row of the log."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -16,6 +14,7 @@ from mailboxes.models import Mailbox
 from mailboxes.selectors import require_log_reviewer
 from messenger.forms import ExtractForm, LogFilterForm
 from messenger.log_control import LogQuery, describe, log_page, patient_extract
+from messenger.spreadsheet import cell, excel_csv
 from messenger.templatetags.stamps import stamp
 
 
@@ -56,11 +55,6 @@ def log_control(request: AppRequest) -> HttpResponse:
 CSV_COLUMNS = ["Tid", "Organisation", "Person", "Händelse", "Brevlåda"]
 
 
-def _cell(value: str) -> str:
-    """A text Excel will not take for a formula (a name that begins with "=" or "+")."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def extract(request: AppRequest) -> HttpResponse:
@@ -87,24 +81,21 @@ def extract(request: AppRequest) -> HttpResponse:
         detail=f"{'CSV' if as_csv else 'utskrift'}, {query.summary()}: {len(rows)} rader",
     )
     if as_csv:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        # No patient in the file's name either: it ends up in download folders and lists.
-        name = f"logguttag-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow(CSV_COLUMNS)
-        for row, _text in rows:
-            writer.writerow(
+        # No patient in the file's name either.
+        return excel_csv(
+            f"logguttag-{timezone.localdate():%Y-%m-%d}.csv",
+            CSV_COLUMNS,
+            (
                 [
                     stamp(row.at),
-                    _cell(row.organisation_name),
-                    _cell(row.user_name),
+                    cell(row.organisation_name),
+                    cell(row.user_name),
                     row.get_action_display(),
-                    _cell(row.mailbox_name),
+                    cell(row.mailbox_name),
                 ]
-            )
-        return response
+                for row, _text in rows
+            ),
+        )
     return render(
         request,
         "messenger/log_extract.html",

@@ -3,7 +3,6 @@ administrator any organisation or the whole region; everyone else gets 404, the 
 
 The period is read from GET: it holds months and an organisation, never patient data."""
 
-import csv
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +15,7 @@ from accounts.http import AppRequest
 from accounts.models import Organisation
 from mailboxes.selectors import require_statistics_reader
 from messenger.forms import StatisticsForm
+from messenger.spreadsheet import cell, excel_csv
 from messenger.statistics import Report, default_period, report, shown
 
 CSV_COLUMNS = [
@@ -34,11 +34,6 @@ CSV_COLUMNS = [
 ]
 
 CHART_HEIGHT = 160  # the bars' drawing area in the SVG, in user units
-
-
-def _cell(value: str) -> str:
-    """A text Excel will not take for a formula (a name that begins with "=" or "+")."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 @login_required
@@ -79,19 +74,15 @@ def statistics(request: AppRequest) -> HttpResponse:
 
 
 def _csv(result: Report) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"statistik-{result.first:%Y-%m}-{result.last:%Y-%m}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")  # the BOM: Excel then reads the file as UTF-8
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(CSV_COLUMNS)
-    for row in result.rows:
-        writer.writerow(
+    return excel_csv(
+        f"statistik-{result.first:%Y-%m}-{result.last:%Y-%m}.csv",
+        CSV_COLUMNS,
+        (
             [
                 f"{row.month:%Y-%m}",
-                _cell(row.organisation),
-                _cell(row.counterpart),
-                _cell(row.category),
+                cell(row.organisation),
+                cell(row.counterpart),
+                cell(row.category),
                 shown(row.sent),
                 shown(row.received),
                 shown(row.questions),
@@ -101,8 +92,9 @@ def _csv(result: Report) -> HttpResponse:
                 shown(row.overdue),
                 shown(row.forwarded),
             ]
-        )
-    return response
+            for row in result.rows
+        ),
+    )
 
 
 def _chart(result: Report) -> dict[str, Any]:
