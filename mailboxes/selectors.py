@@ -121,25 +121,25 @@ def get_mailbox_for_user(user: User, pk: int, *, level: int = AccessGrant.Level.
 # Access administration (R17): every door raises 404 for those without the role.
 
 
-def require_approver(employment: Employment | None) -> Employment:
-    """The working employment if it carries the access-approver role; 404 otherwise."""
-    if employment is None or not employment.has_role(Role.ACCESS_APPROVER):
+def require_role(employment: Employment | None, role: str) -> Employment:
+    """The working employment if it carries `role` in its organisation; 404 otherwise."""
+    if employment is None or not employment.has_role(role):
         raise Http404
     return employment
+
+
+def require_approver(employment: Employment | None) -> Employment:
+    return require_role(employment, Role.ACCESS_APPROVER)
 
 
 def require_log_reviewer(employment: Employment | None) -> Employment:
-    """The working employment if it carries the log-reviewer role (R18); 404 otherwise."""
-    if employment is None or not employment.has_role(Role.LOG_REVIEWER):
-        raise Http404
-    return employment
+    """R18."""
+    return require_role(employment, Role.LOG_REVIEWER)
 
 
 def require_statistics_reader(employment: Employment | None) -> Employment:
-    """The working employment if it carries the statistics-reader role (R19); 404 otherwise."""
-    if employment is None or not employment.has_role(Role.STATISTICS_READER):
-        raise Http404
-    return employment
+    """R19."""
+    return require_role(employment, Role.STATISTICS_READER)
 
 
 def require_system_admin(user: User) -> None:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AppRequest
 from accounts.models import Role
+from mailboxes.selectors import require_role
 from messenger.help import GUIDES, GUIDES_BY_SLUG, QUESTIONS
 from messenger.selectors import self_test_staff
 from messenger.services import self_test_complete, tour_dismiss
@@ -99,9 +100,7 @@ def self_test(request: AppRequest) -> HttpResponse:
 @require_GET
 def self_test_staff_list(request: AppRequest) -> HttpResponse:
     """For the working organisation's superusers (R22): who has done the self-test, and when."""
-    working = request.employment
-    if working is None or not working.has_role(Role.SUPERUSER):
-        raise Http404
+    working = require_role(request.employment, Role.SUPERUSER)
     return render(
         request,
         "help/self_test_staff.html",
