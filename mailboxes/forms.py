@@ -186,7 +186,10 @@ class MailboxForm(forms.Form):
     name = forms.CharField(
         label=_("Namn"),
         max_length=200,
-        help_text=_("Vårdcentraler: ”Vc Ort Allmänmedicinska mottagningen (FBL)”."),
+        help_text=_(
+            "Slutar med ”(FBL)”. Vårdcentralens brevlåda för kommunerna heter ”Vc Ort"
+            " Allmänmedicinska mottagningen (FBL)”; vårdcentralens andra brevlådor får andra namn."
+        ),
         error_messages={"required": _("Ange brevlådans namn.")},
     )
     hsa_id = forms.CharField(label=_("HSA-id"), max_length=31, required=False)

@@ -1,4 +1,5 @@
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,6 +24,10 @@ class MailboxQuerySet(models.QuerySet["Mailbox"]):
     def granted_to(self, user: User) -> "MailboxQuerySet":
         """Mailboxes the user holds a usable grant for right now, whatever its level."""
         return self.filter(pk__in=AccessGrant.objects.usable_by(user).values("mailbox_id"))
+
+
+# R2: the health centre's mailbox that municipalities write to.
+HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
 
 
 class Mailbox(models.Model):
@@ -88,6 +93,14 @@ class Mailbox(models.Model):
     @property
     def is_functional(self) -> bool:
         return self.kind == self.Kind.FUNCTIONAL
+
+    @property
+    def is_other_health_centre_mailbox(self) -> bool:
+        """R2: one of a health centre's mailboxes other than the one municipalities write to.
+
+        Reads `organisation`: select it with the mailbox.
+        """
+        return self.organisation.is_health_centre and not HEALTH_CENTRE_NAME.match(self.name)
 
 
 class AddressList(models.Model):

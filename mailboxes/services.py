@@ -5,7 +5,6 @@ its access-log row (Action.ADMIN: who, when, what, why) in the same transaction.
 keeps the field-by-field history of the same rows.
 """
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from accounts.models import Employment, Organisation, Role, User
 from audit.models import AccessLog
 from audit.services import access_log
 from mailboxes.models import (
+    HEALTH_CENTRE_NAME,
     AccessGrant,
     AccessRequest,
     AddressList,
@@ -41,8 +41,6 @@ from mailboxes.selectors import (
     may_edit_routine,
     organisation_superusers,
 )
-
-HEALTH_CENTRE_NAME = re.compile(r"^Vc \S.* Allmänmedicinska mottagningen \(FBL\)$")
 
 
 def _refuse(message: str, code: str) -> ValidationError:
@@ -580,11 +578,20 @@ def personal_mailbox_ensure(
 
 
 def functional_mailbox_name_error(name: str, organisation: Organisation) -> str | None:
-    """R2: health centres' mailboxes are named `Vc XX Allmänmedicinska mottagningen (FBL)`."""
-    if organisation.is_health_centre and not HEALTH_CENTRE_NAME.match(name):
-        return _("En vårdcentrals brevlåda heter ”Vc Ort Allmänmedicinska mottagningen (FBL)”.")
+    """Every functional mailbox's name ends in `(FBL)`.
+
+    R2: the health centre's mailbox for municipalities is named `Vc XX Allmänmedicinska
+    mottagningen (FBL)`. A health centre may have other mailboxes with other names, but one
+    that calls itself Allmänmedicinska must have that exact form, or senders miss it.
+    """
     if not name.endswith("(FBL)"):
         return _("En funktionsbrevlådas namn slutar med ”(FBL)”.")
+    mentions_general = "allmänmedicinska mottagningen" in name.casefold()
+    if organisation.is_health_centre and mentions_general and not HEALTH_CENTRE_NAME.match(name):
+        return _(
+            "Vårdcentralens brevlåda för kommunerna heter ”Vc Ort Allmänmedicinska mottagningen"
+            " (FBL)”, med ortens namn i stället för Ort."
+        )
     return None
 
 

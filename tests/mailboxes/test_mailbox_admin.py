@@ -41,14 +41,16 @@ def test_a_system_administrator_creates_a_health_centre_mailbox(world, sysadmin)
         NEW,
         {
             "organisation": world.gripen.pk,
-            "name": "Vc Gripen Barnmottagningen (FBL)",
+            "name": "Gripen Allmänmedicinska mottagningen (FBL)",
             "hsa_id": "SE2321000016-XYZ1",
             "phone": "054-10 10 10",
         },
     )
-    assert response.status_code == 200  # R2: a health centre's FBL has the agreed name
-    assert "Allmänmedicinska mottagningen" in response.content.decode()
-    assert 'value="Vc Gripen Barnmottagningen (FBL)"' in response.content.decode()
+    # R2: the mailbox for municipalities has the agreed name, or senders miss it.
+    assert response.status_code == 200
+    assert "heter ”Vc Ort Allmänmedicinska mottagningen (FBL)”" in response.content.decode()
+    assert 'value="Gripen Allmänmedicinska mottagningen (FBL)"' in response.content.decode()
+    assert not Mailbox.objects.filter(name__startswith="Gripen").exists()
 
     response = client.post(
         NEW,
@@ -66,6 +68,38 @@ def test_a_system_administrator_creates_a_health_centre_mailbox(world, sysadmin)
     assert mailbox.phone == "054-10 10 10"
     assert AccessLog.objects.filter(detail__startswith="Skapade funktionsbrevlådan").exists()
     assert LogEntry.objects.get_for_object(mailbox).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("Vc Gripen Barnavårdscentralen (FBL)", True),
+        ("Vc Gripen Allmänmedicinska mottagningen (FBL)2", False),
+        ("Vc Gripen Barnavårdscentralen", False),
+        ("Vc Gripen allmänmedicinska mottagningen (FBL)", False),
+        ("VC Gripen Allmänmedicinska mottagningen (FBL)", False),
+    ],
+)
+def test_a_health_centre_may_have_other_mailboxes_than_the_allmanmedicinska(
+    world, sysadmin, name, allowed
+):
+    # R2, as the seed has it: staff are told which mailbox to choose; other names are allowed.
+    response = sysadmin.client().post(NEW, {"organisation": world.gripen.pk, "name": name})
+    assert Mailbox.objects.filter(name=name).exists() is allowed
+    assert response.status_code == (302 if allowed else 200)
+
+
+def test_the_picker_marks_a_health_centres_other_mailboxes(world, sysadmin):
+    sysadmin.client().post(
+        NEW, {"organisation": world.gripen.pk, "name": "Vc Gripen Barnavårdscentralen (FBL)"}
+    )
+    url = reverse("messenger:recipients", args=[world.karlstad_fbl.pk])
+    page = world.nurse.client().get(url, {"q": "gripen"}, headers={"HX-Request": "true"})
+    rows = [line for line in page.content.decode().splitlines() if "<li>" in line]
+    [other] = [row for row in rows if "Barnavårdscentralen" in row]
+    [general] = [row for row in rows if world.gripen_fbl.name in row]
+    assert "inte vårdcentralens Allmänmedicinska brevlåda" in other
+    assert "inte vårdcentralens" not in general
 
 
 def test_a_duplicate_name_or_bad_hsa_id_is_refused_in_swedish(world, sysadmin):
