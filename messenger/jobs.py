@@ -22,6 +22,7 @@ from mailboxes.services import mailbox_checks_sweep
 from messenger.log_review import log_reviews_prune
 from messenger.models import JobStatus
 from messenger.services import deadlines_sweep, messages_purge
+from messenger.statistics import statistics_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ JOBS: dict[str, Job] = {
         Job("deadlines", "varje minut", lambda: deadlines_sweep()),
         Job("outbox", "varje minut", lambda: outbox_send()),
         Job("mailbox_checks", "varje minut", lambda: mailbox_checks_sweep()),
+        Job("statistics", "varje timme, 05 minuter över", lambda: statistics_refresh()),
         Job("purge", "varje natt 02:30", lambda: asdict(messages_purge())),
         Job("prune_notices", "varje natt 02:45", lambda: notices_prune()),
         Job("prune_sign_in", "varje natt 02:50", lambda: sign_in_counters_prune()),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation
 from mailboxes.models import Mailbox
 from messenger.patients import mask_patient_id
 
@@ -544,6 +545,55 @@ class JobStatus(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StatisticsMonth(models.Model):
+    """A month whose statistics (R19) are counted into MonthlyFigures, and when.
+
+    Months more than two months back are counted once and kept: the purge (R16) removes their
+    messages after a year, and the figures, which hold no patient data, outlive them.
+    """
+
+    month = models.DateField(unique=True)  # the first day of the month
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class MonthlyFigures(models.Model):
+    """One organisation's figures for one month, counterpart and category (R19).
+
+    Counts, never a patient, a subject or a text: the statistics page reads these rows through
+    the organisation-and-month index instead of counting a year of messages per request.
+    """
+
+    month = models.DateField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    counterpart = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    sent = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)
+    decided = models.PositiveIntegerField(default=0)  # answered or overdue
+    within = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    median = models.DurationField(null=True)
+    forwarded = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "month", "counterpart", "category"],
+                name="one_figures_row_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.organisation_id}/{self.counterpart_id}"
 
 
 class LogReview(models.Model):

@@ -1,10 +1,14 @@
 """Statistics for invoicing (R19): counts and times per month, counterpart organisation and
 category, never a patient, a subject or a text.
 
-Every figure comes from a handful of aggregate queries grouped in the database (month in
-Stockholm time, organisation, counterpart, category), so the page costs the same few queries
-however many messages there are. Counts from 1 to 4 are shown as "<5", and a share or median
-from fewer than 5 answers as "–", so that nobody can single out a patient from a small number.
+The `statistics` job (`statistics_refresh`, every hour) counts each month for the whole region
+with a handful of aggregate queries grouped in the database (month in Stockholm time,
+organisation, counterpart, category) and keeps the result in MonthlyFigures. The page reads those
+rows through their organisation-and-month index, so it costs two queries however many messages
+there are, and no request counts a year of messages. This month and the two before are counted
+again every run; older months are kept as counted, also after the purge (R16) has removed their
+messages. Counts from 1 to 4 are shown as "<5", and a share or median from fewer than 5 answers
+as "–", so that nobody can single out a patient from a small number.
 
 Definitions (also on the page and in the README):
 
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Case,
@@ -34,16 +39,18 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    Max,
+    Min,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organisation
-from messenger.models import Category, Message, Question, Thread, ThreadEvent
+from messenger.models import Message, MonthlyFigures, Question, StatisticsMonth, ThreadEvent
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SMALLEST_SHOWN = 5  # a count below this (but above 0) is shown as "<5"
@@ -143,6 +150,7 @@ class Report:
     organisation: Organisation | None  # None: the whole region
     rows: list[Row] = field(default_factory=list)
     months: list[MonthTotal] = field(default_factory=list)
+    computed_at: dt.datetime | None = None  # None: no month of the period is counted yet
 
 
 def _other_party_org(message_sender: str, thread: str) -> Case:
@@ -156,74 +164,156 @@ def _other_party_org(message_sender: str, thread: str) -> Case:
     )
 
 
-def report(organisation: Organisation | None, first: dt.date, last: dt.date) -> Report:
-    """The figures from the start of month `first` to the end of month `last` (Stockholm time),
-    for `organisation`, or for every organisation of the region if None."""
-    start = dt.datetime.combine(first, dt.time(), tzinfo=STOCKHOLM)
-    end = dt.datetime.combine(add_months(last, 1), dt.time(), tzinfo=STOCKHOLM)
-    cells: dict[tuple[dt.date, int, int, int], Row] = {}
-    names = dict(Organisation.objects.values_list("id", "name"))
-    categories = dict(Category.objects.values_list("id", "name"))
+# A month more than this many months back is counted once and then kept as it is: an answer
+# that comes later than that no longer changes it, and the purge (R16) may remove its messages.
+OPEN_MONTHS = 2
+LOCK = "messenger.statistics"
 
-    def cell(month: dt.datetime, org: int, other: int, category: int) -> Row:
-        key = (month.date() if isinstance(month, dt.datetime) else month, org, other, category)
+
+def report(organisation: Organisation | None, first: dt.date, last: dt.date) -> Report:
+    """The figures from month `first` to month `last`, for `organisation` or, if None, for every
+    organisation of the region, as `statistics_refresh` last counted them: two queries (the
+    figures through their organisation-and-month index, and when they were counted), however
+    many messages there are."""
+    figures = MonthlyFigures.objects.filter(month__gte=first, month__lte=last)
+    if organisation is not None:
+        figures = figures.filter(organisation=organisation)
+    rows = [
+        Row(
+            item["month"],
+            item["organisation__name"],
+            item["counterpart__name"],
+            item["category__name"],
+            sent=item["sent"],
+            received=item["received"],
+            questions=item["decided"],
+            within=item["within"],
+            answered=item["answered"],
+            overdue=item["overdue"],
+            median=item["median"],
+            forwarded=item["forwarded"],
+        )
+        for item in figures.values(
+            "month",
+            "organisation__name",
+            "counterpart__name",
+            "category__name",
+            "sent",
+            "received",
+            "decided",
+            "within",
+            "answered",
+            "overdue",
+            "median",
+            "forwarded",
+        )
+    ]
+    rows.sort(key=lambda r: (r.month, r.organisation, r.counterpart, r.category))
+    totals = {
+        add_months(first, i): MonthTotal(add_months(first, i))
+        for i in range(months_between(first, last))
+    }
+    for row in rows:
+        if row.month in totals:
+            totals[row.month].sent += row.sent
+            totals[row.month].received += row.received
+    counted = StatisticsMonth.objects.filter(month__gte=first, month__lte=last)
+    computed_at = counted.aggregate(at=Max("computed_at"))["at"]
+    return Report(first, last, organisation, rows, list(totals.values()), computed_at)
+
+
+def statistics_refresh() -> dict[str, int]:
+    """Count into MonthlyFigures every month that can still change (this month and the
+    OPEN_MONTHS before it) and every earlier month with messages that was never counted.
+
+    Each month is replaced whole in its own transaction, under a lock, so two runs at once
+    count it one after the other and the page never sees half a month.
+    """
+    now = timezone.now()
+    current = month_start(timezone.localdate(now))
+    oldest = _oldest_month() or current
+    kept = set(
+        StatisticsMonth.objects.filter(month__lt=add_months(current, -OPEN_MONTHS)).values_list(
+            "month", flat=True
+        )
+    )
+    months = [
+        month
+        for month in (add_months(oldest, i) for i in range(months_between(oldest, current)))
+        if month not in kept
+    ]
+    rows = 0
+    for month in months:
+        rows += _count_month(month, now)
+    return {"months": len(months), "rows": rows}
+
+
+def _oldest_month() -> dt.date | None:
+    firsts = [
+        Message.objects.aggregate(first=Min("sent_at"))["first"],
+        Question.objects.aggregate(first=Min("asked_at"))["first"],
+        ThreadEvent.objects.filter(kind=ThreadEvent.Kind.FORWARDED).aggregate(first=Min("at"))[
+            "first"
+        ],
+    ]
+    known = [moment for moment in firsts if moment is not None]
+    if not known:
+        return None
+    return month_start(timezone.localdate(min(known)))
+
+
+def _count_month(month: dt.date, now: dt.datetime) -> int:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK])
+        cells = _count(month, now)
+        MonthlyFigures.objects.filter(month=month).delete()
+        MonthlyFigures.objects.bulk_create(cells.values())
+        StatisticsMonth.objects.update_or_create(month=month, defaults={"computed_at": now})
+    return len(cells)
+
+
+def _count(month: dt.date, now: dt.datetime) -> dict[tuple[int, int, int], MonthlyFigures]:
+    """One month's figures for the whole region, grouped in the database (month in Stockholm
+    time, organisation, counterpart, category)."""
+    start = dt.datetime.combine(month, dt.time(), tzinfo=STOCKHOLM)
+    end = dt.datetime.combine(add_months(month, 1), dt.time(), tzinfo=STOCKHOLM)
+    cells: dict[tuple[int, int, int], MonthlyFigures] = {}
+
+    def cell(org: int, other: int, category: int) -> MonthlyFigures:
+        key = (org, other, category)
         if key not in cells:
-            cells[key] = Row(
-                key[0], names.get(org, ""), names.get(other, ""), categories.get(category, "")
+            cells[key] = MonthlyFigures(
+                month=month, organisation_id=org, counterpart_id=other, category_id=category
             )
         return cells[key]
 
-    # One organisation's figures start from its threads active in the period (through the
-    # mailboxes' thread indexes), then their messages and questions by thread: no query reads
-    # the whole region's messages of the year. The region's figures read them all, once each.
-    threads = None
-    if organisation is not None:
-        threads = Thread.objects.filter(
-            Q(sender_mailbox__organisation=organisation)
-            | Q(recipient_mailbox__organisation=organisation),
-            last_message_at__gte=start,
-        ).values("pk")
-
-    month = TruncMonth("sent_at", tzinfo=STOCKHOLM)
     messages = Message.objects.filter(sent_at__gte=start, sent_at__lt=end)
-    if threads is not None:
-        messages = messages.filter(thread__in=threads)
     sent = messages.annotate(
-        month=month,
         org=F("sender_mailbox__organisation_id"),
         other=_other_party_org("sender_mailbox", "thread__"),
         cat=F("thread__category_id"),
     )
     received = messages.annotate(
-        month=month,
         org=_other_party_org("sender_mailbox", "thread__"),
         other=F("sender_mailbox__organisation_id"),
         cat=F("thread__category_id"),
     )
-    if organisation is not None:
-        sent = sent.filter(org=organisation.pk)
-        received = received.filter(org=organisation.pk)
     for item in _grouped(sent, n=Count("id")):
-        cell(item["month"], item["org"], item["other"], item["cat"]).sent = item["n"]
+        cell(item["org"], item["other"], item["cat"]).sent = item["n"]
     for item in _grouped(received, n=Count("id")):
-        cell(item["month"], item["org"], item["other"], item["cat"]).received = item["n"]
+        cell(item["org"], item["other"], item["cat"]).received = item["n"]
 
     # The app's clock, not the database's: the same "now" as every other deadline in the app.
-    now = Value(timezone.now(), output_field=DateTimeField())
-    overdue = Q(due_at__lt=Coalesce("answered_at", "followed_up_at", now))
+    moment = Value(now, output_field=DateTimeField())
+    overdue = Q(due_at__lt=Coalesce("answered_at", "followed_up_at", moment))
     answered = Q(answered_at__isnull=False)
     within = Q(answered_at__isnull=False, answered_at__lte=F("due_at"))
-    questions = Question.objects.filter(asked_at__gte=start, asked_at__lt=end)
-    if threads is not None:
-        questions = questions.filter(thread__in=threads)
-    questions = questions.annotate(
-        month=TruncMonth("asked_at", tzinfo=STOCKHOLM),
+    questions = Question.objects.filter(asked_at__gte=start, asked_at__lt=end).annotate(
         org=_other_party_org("asked_from", "thread__"),
         other=F("asked_from__organisation_id"),
         cat=F("thread__category_id"),
     )
-    if organisation is not None:
-        questions = questions.filter(org=organisation.pk)
     for item in _grouped(
         questions,
         decided=Count("id", filter=answered | overdue),
@@ -235,45 +325,30 @@ def report(organisation: Organisation | None, first: dt.date, last: dt.date) -> 
             filter=answered,
         ),
     ):
-        row = cell(item["month"], item["org"], item["other"], item["cat"])
-        row.questions = item["decided"]
-        row.within = item["within"]
-        row.answered = item["answered"]
-        row.overdue = item["overdue"]
-        row.median = item["median"]
+        figures = cell(item["org"], item["other"], item["cat"])
+        figures.decided = item["decided"]
+        figures.within = item["within"]
+        figures.answered = item["answered"]
+        figures.overdue = item["overdue"]
+        figures.median = item["median"]
 
     forwards = ThreadEvent.objects.filter(
         kind=ThreadEvent.Kind.FORWARDED, at__gte=start, at__lt=end
     ).annotate(
-        month=TruncMonth("at", tzinfo=STOCKHOLM),
         org=F("thread__recipient_mailbox__organisation_id"),
         other=F("thread__sender_mailbox__organisation_id"),
         cat=F("thread__category_id"),
     )
-    if organisation is not None:
-        forwards = forwards.filter(org=organisation.pk)
     for item in _grouped(forwards, n=Count("thread_id", distinct=True)):
-        cell(item["month"], item["org"], item["other"], item["cat"]).forwarded = item["n"]
-
-    rows = sorted(
-        cells.values(), key=lambda r: (r.month, r.organisation, r.counterpart, r.category)
-    )
-    totals = {
-        add_months(first, i): MonthTotal(add_months(first, i))
-        for i in range(months_between(first, last))
-    }
-    for row in rows:
-        if row.month in totals:
-            totals[row.month].sent += row.sent
-            totals[row.month].received += row.received
-    return Report(first, last, organisation, rows, list(totals.values()))
+        cell(item["org"], item["other"], item["cat"]).forwarded = item["n"]
+    return cells
 
 
 def _grouped(queryset: QuerySet[Any], **aggregates: Any) -> Iterable[dict[str, Any]]:
-    """The aggregates per month, organisation, counterpart and category, in one query."""
+    """The aggregates per organisation, counterpart and category, in one query."""
     return (
         queryset.order_by()
-        .values("month", "org", "other", "cat")
+        .values("org", "other", "cat")
         .annotate(**aggregates)
-        .values("month", "org", "other", "cat", *aggregates)
+        .values("org", "other", "cat", *aggregates)
     )

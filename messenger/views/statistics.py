@@ -33,6 +33,9 @@ CSV_COLUMNS = [
     "Vidarebefordrade trådar",
 ]
 
+# The page's table stops here: the whole region over a year is tens of thousands of rows, which
+# belong in the CSV, not in a page of several megabytes.
+TABLE_ROWS = 1000
 CHART_HEIGHT = 160  # the bars' drawing area in the SVG, in user units
 
 
@@ -69,7 +72,14 @@ def statistics(request: AppRequest) -> HttpResponse:
     return render(
         request,
         "messenger/statistics.html",
-        {"form": form, "organisation": organisation, "report": result, **_chart(result)},
+        {
+            "form": form,
+            "organisation": organisation,
+            "report": result,
+            "rows": result.rows[:TABLE_ROWS],
+            "rows_left": max(0, len(result.rows) - TABLE_ROWS),
+            **_chart(result),
+        },
     )
 
 

@@ -15,6 +15,7 @@ from messenger.demo import TEST_PATIENTS, TOTP_SECRETS
 from messenger.models import Question, Thread
 from messenger.patients import normalise_patient_id
 from messenger.services import deadlines_sweep
+from messenger.statistics import add_months, month_start, report
 from tests.helpers import totp_code
 from tests.testdata import PATIENTS
 
@@ -99,6 +100,14 @@ def test_the_demo_has_an_overdue_question_that_alerts_david(seeded):
     assert overdue.thread.is_overdue()
     assert deadlines_sweep()["alerts"] == 1
     assert OutboxItem.objects.filter(user__username="david", kind="overdue").exists()
+
+
+def test_gustav_sees_karlstads_statistics_without_waiting_for_the_hourly_count(seeded):
+    karlstad = Organisation.objects.get(name="Karlstads kommun")
+    this_month = month_start(timezone.localdate())
+    # The sample threads are a few days old: some may be last month's.
+    rows = report(karlstad, add_months(this_month, -1), this_month).rows
+    assert sum(row.sent + row.received for row in rows) > 0
 
 
 def test_anna_and_bo_monitor_their_units_mailboxes(seeded):

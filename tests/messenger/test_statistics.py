@@ -1,5 +1,6 @@
 """Statistics for invoicing (R19): counts per month, counterpart and category, "<5" for small
-counts, the reply-clock figures, the period's limits, the CSV, and who may see them."""
+counts, the reply-clock figures, the period's limits, the CSV, who may see them, and the hourly
+count that the page reads (kept after the purge)."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -9,10 +10,13 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import Role
-from messenger.models import ThreadEvent
-from messenger.statistics import report, shown
+from messenger.celery import app
+from messenger.jobs import job_run
+from messenger.models import Message, MonthlyFigures, StatisticsMonth, ThreadEvent
+from messenger.services import messages_purge
+from messenger.statistics import report, shown, statistics_refresh
 from tests.conftest import _persona
-from tests.helpers import assert_num_queries, reply, send
+from tests.helpers import assert_num_queries, at_once, reply, send
 from tests.testdata import PATIENTS
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -59,6 +63,7 @@ def reader(world, org, name="t_gustav"):
 
 @time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
 def test_counts_per_month_counterpart_and_category(world, traffic):
+    statistics_refresh()
     rows = report(world.gripen, MARCH, APRIL).rows
     assert [(r.month, r.counterpart, r.category) for r in rows] == [
         (MARCH, "Karlstads kommun", "Recept"),
@@ -86,11 +91,13 @@ def test_small_counts_are_shown_as_under_five():
 
 @time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
 def test_the_page_and_csv_for_a_statistics_reader(world, traffic):
+    statistics_refresh()
     client = reader(world, world.gripen).client()
     page = client.get(URL, PERIOD)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Statistik – Vårdcentralen Gripen" in html
+    assert "Räknad 2027-06-15 12:00." in html
     assert "<svg" in html
     assert "<title" in html
     assert 'aria-describedby="statistics-table"' in html
@@ -145,6 +152,7 @@ def test_everyone_else_gets_404_page_and_csv(world, who):
 
 @time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
 def test_the_system_administrator_sees_the_region_or_any_organisation(world, sysadmin, traffic):
+    statistics_refresh()
     client = sysadmin.client()
     region = client.get(URL, PERIOD)
     assert region.status_code == 200
@@ -184,5 +192,88 @@ def test_the_page_costs_a_fixed_number_of_queries(world, categories):
             thread = send(world.nurse, world.gripen_fbl, recept, patient_id=PATIENTS[0])
         with time_machine.travel(at(1 + i, hour=10), tick=False):
             reply(world.hc_nurse, thread)
+    statistics_refresh()
     with assert_num_queries(before):
-        client.get(URL, PERIOD)
+        page = client.get(URL, PERIOD)
+    assert "Räknad" in page.content.decode()
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_a_period_not_counted_yet_says_so(world, traffic):
+    page = reader(world, world.gripen).client().get(URL, PERIOD).content.decode()
+    assert "Ingen månad i perioden är räknad än." in page
+    assert "Recept" not in page.split("Så räknas siffrorna")[0].split("</form>")[1]
+
+
+def test_the_figures_outlive_the_purge_of_their_messages(world, traffic):
+    with time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False):
+        statistics_refresh()
+        before = report(world.gripen, MARCH, APRIL).rows
+    # A year and more later the purge (R16) has removed every message of March and April.
+    with time_machine.travel(dt.datetime(2028, 6, 15, 12, tzinfo=STHLM), tick=False):
+        messages_purge()
+        assert not Message.objects.exists()
+        statistics_refresh()
+        after = report(world.gripen, MARCH, APRIL).rows
+    assert after == before
+    assert (after[0].sent, after[0].received, after[0].forwarded) == (5, 6, 1)
+
+
+def test_recent_months_are_counted_again_and_older_ones_kept(world, traffic):
+    def forward(day: int, month: int) -> None:
+        ThreadEvent.objects.create(
+            thread=traffic[1],
+            kind=ThreadEvent.Kind.FORWARDED,
+            at=at(day, month=month),
+            actor_name="Bo",
+            from_mailbox_name=world.gripen_fbl.name,
+        )
+
+    with time_machine.travel(dt.datetime(2027, 5, 10, 12, tzinfo=STHLM), tick=False):
+        assert statistics_refresh() == {"months": 3, "rows": 4}  # March to May
+        forward(25, 3)
+        statistics_refresh()  # March is two months back: still counted again
+    assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 2
+
+    with time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False):
+        forward(26, 3)
+        forward(1, 6)
+        assert statistics_refresh() == {"months": 3, "rows": 3}  # April to June
+        assert StatisticsMonth.objects.get(month=MARCH).computed_at.month == 5
+        # March is kept as counted; June's forward is counted.
+        assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 2
+        [june] = report(world.gripen, dt.date(2027, 6, 1), dt.date(2027, 6, 1)).rows
+        assert june.forwarded == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_counts_at_once_leave_each_month_counted_once(world, traffic):
+    with time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False):
+        done, errors = at_once(statistics_refresh)
+    assert errors == []
+    assert [result["months"] for result in done] == [4, 4]
+    assert StatisticsMonth.objects.count() == 4  # March to June
+    assert MonthlyFigures.objects.filter(organisation=world.gripen).count() == 2
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_the_hourly_job_counts_and_records_its_run(world, traffic):
+    assert app.conf.beat_schedule["statistics"]["args"] == ("statistics",)
+    status = job_run("statistics")
+    assert status.last_ok
+    assert status.last_summary == "months=4 rows=4"
+    assert report(world.gripen, MARCH, APRIL).rows[0].sent == 5
+
+
+@time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False)
+def test_a_long_table_stops_on_the_page_and_goes_whole_into_the_csv(
+    world, sysadmin, traffic, monkeypatch
+):
+    statistics_refresh()
+    monkeypatch.setattr("messenger.views.statistics.TABLE_ROWS", 3)
+    client = sysadmin.client()
+    page = client.get(URL, PERIOD).content.decode()
+    assert page.count('<td class="nowrap">2027-') == 3
+    assert "1 rad till finns i CSV-filen." in page
+    csv = client.get(URL, {**PERIOD, "format": "csv"}).content.decode("utf-8")
+    assert len(csv.strip().splitlines()) == 1 + 4

@@ -21,6 +21,7 @@ from messenger import demo
 from messenger.categories import ensure_categories
 from messenger.models import Category, Delivery, Message, Question, Thread
 from messenger.services import message_reply, thread_start
+from messenger.statistics import statistics_refresh
 
 KARLSTAD = "Karlstads kommun"
 ARVIKA = "Arvika kommun"
@@ -48,6 +49,8 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             created = self.seed()
+        # gustav's statistics show the sample threads now, not after the next hourly count.
+        statistics_refresh()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data in place ({created} sample threads added). "
