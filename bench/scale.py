@@ -549,10 +549,10 @@ def prepare(clients: int) -> Fixture:
         assert store.session_key is not None
         return store.session_key
 
-    # bench0050 reviews Gripen's access log too (issue 10's log control): set here rather than
-    # in the build, so a database built before log control existed serves as well.
+    # bench0050 reviews Gripen's access log (issue 10's log control) and reads its statistics
+    # (issue 11): set here rather than in the build, so an older database serves as well.
     Employment.objects.filter(user__username=f"bench{APPROVER:04d}").update(
-        roles=[Role.STAFF, Role.ACCESS_APPROVER, Role.LOG_REVIEWER]
+        roles=[Role.STAFF, Role.ACCESS_APPROVER, Role.LOG_REVIEWER, Role.STATISTICS_READER]
     )
     gripen = Mailbox.objects.get(name=demo.health_centre_mailbox_name("Gripen"))
     inbox = Delivery.objects.filter(mailbox=gripen, folder=Delivery.Folder.INBOX).order_by(
@@ -573,6 +573,19 @@ def prepare(clients: int) -> Fixture:
         reply_threads=thread_ids[200:],
         staff_sessions=[session_for(f"bench{n:04d}") for n in range(1, clients + 1)],
         approver_sessions=[session_for(f"bench{APPROVER:04d}") for _ in range(clients)],
+    )
+
+
+def count_statistics() -> str:
+    """Run the hourly statistics job (issue 11) and time it: the statistics pages read what it
+    counted. The first run on a new database counts the whole year, later runs three months."""
+    from messenger.statistics import statistics_refresh
+
+    start = time.perf_counter()
+    result = statistics_refresh()
+    return (
+        f"statistics job counted {result['months']} months into {result['rows']:,} rows of "
+        f"figures in {time.perf_counter() - start:.1f} s"
     )
 
 
@@ -660,6 +673,17 @@ def views(f: Fixture) -> list[View]:
             "POST",
             lambda n: "/loggkontroll/",
             form=lambda n: {"patient": f.patient},
+            approver=True,
+            target=(None, 1000),
+        ),
+        # Issue 11: "a year of statistics for one organisation renders in under 1 s".
+        View(
+            "statistics, a year", "GET", lambda n: "/statistik/", approver=True, target=(None, 1000)
+        ),
+        View(
+            "statistics, a year (CSV)",
+            "GET",
+            lambda n: "/statistik/?format=csv",
             approver=True,
             target=(None, 1000),
         ),
@@ -997,6 +1021,8 @@ def main() -> None:
             summary = data_summary()
             print(f"Data: {summary}", flush=True)
             fixture = prepare(args.clients)
+            counted = count_statistics()
+            print(counted, flush=True)
             from django.test.utils import setup_test_environment
 
             setup_test_environment()  # the query counts' test client: ALLOWED_HOSTS, e-mail
@@ -1059,7 +1085,7 @@ def main() -> None:
                 f"--requests {args.requests}` on {datetime.now(UTC):%Y-%m-%d}: gunicorn with "
                 f"{args.workers} workers, yardstick {results[0].rate:.1f} req/s first and "
                 f"{results[-1].rate:.1f} last (ratios against their mean, {yardstick:.1f}). "
-                f"Data: {summary}."
+                f"Data: {summary}. The {counted}."
             )
             table = report(results, yardstick, memory, info)
             (BENCH_DIR / "report.md").write_text(table, encoding="utf-8")
