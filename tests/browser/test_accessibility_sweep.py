@@ -1,5 +1,7 @@
 """axe-core over every page each kind of user works in, beyond the messaging story's pages."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +10,9 @@ from playwright.sync_api import Page
 from accounts.models import Organisation, User
 from mailboxes.models import AccessGrant, Mailbox
 from mailboxes.services import access_request_create
-from messenger.models import Category, Delivery, LogReview, LogReviewItem
+from messenger.models import Category, Delivery, LogReview, LogReviewItem, Notice
+from messenger.services import notice_create
+from messenger.support import fault_report_create
 from tests.browser.helpers import log_in, serious_violations
 
 pytestmark = pytest.mark.browser
@@ -23,6 +27,21 @@ def pages_for_anna() -> list[str]:
     personal = Mailbox.objects.get(owner=anna)
     delivery = Delivery.objects.filter(mailbox=karlstad_fbl()).first()
     assert delivery is not None, "the demo data has threads in Karlstad's mailbox"
+    report = fault_report_create(
+        reporter=anna,
+        employment=anna.employments.get(),
+        what_happened="Inkorgen laddar inte efter lunch.",
+        mailbox=karlstad_fbl(),
+    )
+    # An outage now: its banner, with the link to the reserve routines, is on every page.
+    notice_create(
+        actor=User.objects.get(username="admin"),
+        title="Driftstörning",
+        text="Inloggningen är långsam.",
+        kind=Notice.Kind.OUTAGE,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=2),
+    )
     return [
         reverse("messenger:search", args=[karlstad_fbl().pk]),
         reverse("messenger:mailbox", args=[personal.pk]),  # with the out-of-office form
@@ -36,6 +55,11 @@ def pages_for_anna() -> list[str]:
         reverse("messenger:help_guide", args=["vidarebefordra"]),
         reverse("messenger:self_test"),
         reverse("messenger:accessibility"),
+        reverse("messenger:notices"),
+        reverse("messenger:reserve_routines"),
+        reverse("messenger:reserve_print", args=[karlstad_fbl().pk]),
+        reverse("messenger:support"),
+        reverse("messenger:support_report", args=[report.pk]),
         "/finns-inte/",
     ]
 
@@ -80,7 +104,15 @@ def pages_for_admin() -> list[str]:
         reverse("messenger:admin_category_new"),
         reverse("messenger:admin_category", args=[category.pk]),
         reverse("messenger:legal_holds"),
+        reverse("messenger:admin_notices"),
+        reverse("messenger:admin_notice_new"),
+        reverse("messenger:support_queue"),
     ]
+
+
+def pages_for_gustav() -> list[str]:
+    """Statistics (R19), with the figures seed_demo counted."""
+    return [reverse("messenger:statistics")]
 
 
 def pages_for_fredrik() -> list[str]:
@@ -112,6 +144,7 @@ def pages_for_fredrik() -> list[str]:
         ("eva", pages_for_eva),
         ("admin", pages_for_admin),
         ("fredrik", pages_for_fredrik),
+        ("gustav", pages_for_gustav),
     ],
 )
 def test_every_page_has_no_serious_accessibility_violations(
