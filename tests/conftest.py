@@ -1,9 +1,11 @@
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import Employment, Organisation, Role, User
 from mailboxes.models import AccessGrant, Mailbox
@@ -133,6 +135,16 @@ def _fresh_notice_banner() -> None:
     starts without, so none sees another's (rolled-back) notices, and query counts do not depend
     on the order tests run in."""
     clear_notice_cache()
+
+
+@pytest.fixture(autouse=True)
+def _swedish_first() -> Iterator[None]:
+    """Each test starts in Swedish. The locale middleware leaves the last request's language
+    active in the thread, so a test that asked for an English page would otherwise turn the
+    next test's messages English, depending on the order the tests run in."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
