@@ -32,20 +32,52 @@ def access_log(
     without one, `mailbox_organisation_name` alone may say whose log control sees the row.
     `actor_name` names a doer that is no user, such as the catalogue sync (`sync_people`).
     """
+    [row] = access_log_threads(
+        [(thread_id, patient_id)],
+        action=action,
+        user=user,
+        organisation_name=organisation_name,
+        mailbox_name=mailbox_name,
+        mailbox=mailbox,
+        mailbox_organisation_name=mailbox_organisation_name,
+        detail=detail,
+        actor_name=actor_name,
+    )
+    return row
+
+
+def access_log_threads(
+    threads: list[tuple[int | None, str]],
+    *,
+    action: str,
+    user: Any = None,
+    organisation_name: str = "",
+    mailbox_name: str = "",
+    mailbox: Any = None,
+    mailbox_organisation_name: str = "",
+    detail: str = "",
+    actor_name: str = "",
+) -> list[AccessLog]:
+    """One row for each (thread id, patient) of a page that shows many patients at once, in one
+    INSERT, so a patient's log extract finds every page that showed their number."""
     if mailbox is not None:
         mailbox_name = mailbox.name
         mailbox_organisation_name = mailbox.organisation.name
-    return AccessLog.objects.create(
-        action=action,
-        user_id_snapshot=getattr(user, "pk", None),
-        # A name of 150 + 150 characters is one more than the column holds: cut, never fail.
-        user_name=(user.display_name() if user is not None and user.pk else actor_name)[:300],
-        organisation_name=organisation_name,
-        mailbox_name=mailbox_name,
-        mailbox_organisation_name=mailbox_organisation_name,
-        thread_id_snapshot=thread_id,
-        patient_id=patient_id,
-        detail=detail[:500],
+    # A name of 150 + 150 characters is one more than the column holds: cut, never fail.
+    user_name = (user.display_name() if user is not None and user.pk else actor_name)[:300]
+    return AccessLog.objects.bulk_create(
+        AccessLog(
+            action=action,
+            user_id_snapshot=getattr(user, "pk", None),
+            user_name=user_name,
+            organisation_name=organisation_name,
+            mailbox_name=mailbox_name,
+            mailbox_organisation_name=mailbox_organisation_name,
+            thread_id_snapshot=thread_id,
+            patient_id=patient_id,
+            detail=detail[:500],
+        )
+        for thread_id, patient_id in threads
     )
 
 

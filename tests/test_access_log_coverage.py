@@ -161,6 +161,10 @@ class Visit:
     # The patient (a D ref) the row of reading names; "" for a page of several patients or
     # none. A thread's pages name the thread's patient, always: not written out for each.
     patient: Any = ""
+    # A page that shows the full numbers of several patients writes its one kind of row once
+    # for each thread it lists, each naming its thread and patient, so that every patient's
+    # log extract shows the page.
+    each_thread: bool = False
     note: str = ""
 
 
@@ -442,14 +446,15 @@ COVERAGE: dict[str, Entry] = {
         Visit("bo", params={"pk": D.gripen_fbl}),
         Visit("anna", params={"pk": D.karlstad_fbl}),
     ),
-    # The outage printout (R21): every open thread with its full patient number, so one PRINT
-    # row for the page, naming the mailbox and no patient (there are several).
+    # The outage printout (R21): every open thread with its full patient number, so a PRINT
+    # row for each thread listed, naming it and its patient.
     "messenger:reserve_print": shows(
         Visit(
             "anna",
             params={"pk": D.karlstad_fbl},
             contains=(D.patient_shown, "(R15)"),
             logs=(A.PRINT,),
+            each_thread=True,
         ),
     ),
     "messenger:waiting": shows_none(
@@ -750,10 +755,19 @@ def test_a_page_showing_patient_data_writes_its_row(seeded, db, name, index):
     for expected in visit.contains:
         assert str(_resolve(expected, seeded.data)) in text, f"{where} does not show {expected}"
     rows = list(AccessLog.objects.filter(pk__gt=before).order_by("pk"))
-    assert [row.action for row in rows] == list(visit.logs), f"{where} wrote {rows}"
     user = seeded.users[visit.persona]
     for row in rows:
         assert row.user_id_snapshot == user.pk, f"{where}: {row} is not {visit.persona}'s"
+    if visit.each_thread:
+        (action,) = visit.logs
+        assert rows, f"{where} wrote nothing"
+        assert {row.action for row in rows} == {action}, f"{where} wrote {rows}"
+        assert all(row.thread_id_snapshot and row.patient_id for row in rows), where
+        shown = {row.patient_id for row in rows}
+        on_page = {number.replace("-", "") for number in FULL_PATIENT.findall(text)}
+        assert shown == on_page, f"{where} logged {shown}, showed {on_page}"
+        return
+    assert [row.action for row in rows] == list(visit.logs), f"{where} wrote {rows}"
     reads = [row for row in rows if row.action in READS]
     if reads:
         (read,) = reads

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.http import AppRequest
 from audit.models import AccessLog
-from audit.services import access_log
+from audit.services import access_log_threads
 from mailboxes.forms import AbsenceForm
 from mailboxes.models import AccessGrant, Mailbox, MonitoringRoutine
 from mailboxes.selectors import (
@@ -187,14 +187,16 @@ def absence(request: AppRequest, pk: int) -> HttpResponse:
 def reserve_print_view(request: AppRequest, pk: int) -> HttpResponse:
     """The mailbox's open threads on paper for an outage (R21), a working document (R15).
 
-    It shows full patient numbers of many patients, so it writes one PRINT row to the access
-    log naming the mailbox and how many threads it listed (no patient: there are several).
+    It shows the full patient numbers of many patients, so it writes one PRINT row for each
+    thread listed, with its patient, like printing each thread: a patient's log extract shows
+    this printout too.
     """
     box = get_mailbox_for_user(request.user, pk)
     with transaction.atomic():
         printout = reserve_print(box)
         employment = grant_employment(box, request.employments)
-        access_log(
+        access_log_threads(
+            [(row.thread_id, row.patient_id) for row in printout.received + printout.waiting],
             action=AccessLog.Action.PRINT,
             user=request.user,
             organisation_name=employment.organisation.name if employment else "",

@@ -88,7 +88,7 @@ def test_the_outage_banner_links_to_the_reserve_routines(world, sysadmin):
     assert "Reservrutiner för att nå andra enheter" in body
 
 
-def test_the_reserve_print_lists_open_threads_in_full_and_writes_one_print_row(world, categories):
+def test_the_reserve_print_lists_open_threads_in_full_and_logs_each_patient(world, categories):
     set_reserve(world.karlstad_fbl, "054-540 00 00")
     set_reserve(world.gripen_fbl, "054-61 00 00")
     asked = send(world.nurse, world.gripen_fbl, categories["Recept"], patient_id=PATIENTS[0])
@@ -120,12 +120,18 @@ def test_the_reserve_print_lists_open_threads_in_full_and_writes_one_print_row(w
     assert world.gripen_fbl.name in body
     assert "054-61 00 00" in body
     assert "054-540 00 00" in body
+    # One PRINT row for each thread listed, with its patient, as printing each thread would.
     rows = list(AccessLog.objects.order_by("pk")[before:])
-    assert [(r.action, r.user_id_snapshot, r.patient_id) for r in rows] == [
-        (AccessLog.Action.PRINT, world.nurse.user.pk, "")
-    ]
-    assert rows[0].detail == "Reservutskrift, 2 ärenden"
-    assert rows[0].mailbox_name == world.karlstad_fbl.name
+    assert sorted(
+        (r.action, r.user_id_snapshot, r.thread_id_snapshot, r.patient_id) for r in rows
+    ) == sorted(
+        [
+            (AccessLog.Action.PRINT, world.nurse.user.pk, asked.pk, asked.patient_id),
+            (AccessLog.Action.PRINT, world.nurse.user.pk, received.pk, received.patient_id),
+        ]
+    )
+    assert {r.detail for r in rows} == {"Reservutskrift, 2 ärenden"}
+    assert {r.mailbox_name for r in rows} == {world.karlstad_fbl.name}
 
 
 def test_an_overdue_question_is_marked_on_the_reserve_print(world, categories):
