@@ -117,15 +117,31 @@ class Row:
         return shown(self.received)
 
     @property
+    def questions_small(self) -> bool:
+        """Within or overdue is from 1 to 4. The questions decided are exactly those within
+        the deadline plus those overdue, so the other of the two, or the share, would give the
+        small one away: then neither is shown as a number."""
+        return any(0 < n < SMALLEST_SHOWN for n in (self.within, self.overdue))
+
+    def _question_count(self, count: int) -> str:
+        if count >= SMALLEST_SHOWN and self.questions_small:
+            return "–"
+        return shown(count)
+
+    @property
+    def within_text(self) -> str:
+        return self._question_count(self.within)
+
+    @property
     def overdue_text(self) -> str:
-        return shown(self.overdue)
+        return self._question_count(self.overdue)
 
     @property
     def forwarded_text(self) -> str:
         return shown(self.forwarded)
 
     def share(self) -> str:
-        if self.questions < SMALLEST_SHOWN:
+        if self.questions < SMALLEST_SHOWN or self.questions_small:
             return "–"
         return f"{round(100 * self.within / self.questions)} %"
 
@@ -213,10 +229,12 @@ def report(organisation: Organisation | None, first: dt.date, last: dt.date) -> 
         add_months(first, i): MonthTotal(add_months(first, i))
         for i in range(months_between(first, last))
     }
+    # The chart's totals add up the counts the table shows, never one shown as "<5": a total
+    # minus the rows shown would give a hidden one away.
     for row in rows:
         if row.month in totals:
-            totals[row.month].sent += row.sent
-            totals[row.month].received += row.received
+            totals[row.month].sent += row.sent if row.sent >= SMALLEST_SHOWN else 0
+            totals[row.month].received += row.received if row.received >= SMALLEST_SHOWN else 0
     counted = StatisticsMonth.objects.filter(month__gte=first, month__lte=last)
     computed_at = counted.aggregate(at=Max("computed_at"))["at"]
     return Report(first, last, organisation, rows, list(totals.values()), computed_at)

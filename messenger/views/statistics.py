@@ -96,10 +96,10 @@ def _csv(result: Report) -> HttpResponse:
                 shown(row.sent),
                 shown(row.received),
                 shown(row.questions),
-                shown(row.within),
+                row.within_text,
                 row.share(),
                 row.median_text(),
-                shown(row.overdue),
+                row.overdue_text,
                 shown(row.forwarded),
             ]
             for row in result.rows
