@@ -350,6 +350,8 @@ class Question(models.Model):
                 ),
                 name="question_to_alert_idx",
             ),
+            # The hourly statistics count (R19) reads a month's questions.
+            models.Index(fields=["asked_at"], name="question_asked_at_idx"),
         ]
         verbose_name = _("fråga")
         verbose_name_plural = _("frågor")
