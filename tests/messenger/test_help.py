@@ -167,6 +167,10 @@ def test_the_tour_is_shown_until_dismissed(world):
     assert "Jag har förstått" not in client.get(reverse("messenger:home")).content.decode()
     client.post(reverse("messenger:tour_done"))  # again: nothing more
     assert TourDismissal.objects.filter(user=world.nurse.user).count() == 1
+    # The message after dismissing says the tour is under Help: it is.
+    help_page = client.get(reverse("messenger:help")).content.decode()
+    assert "Dina brevlådor finns på startsidan och i menyn till vänster." in help_page
+    assert "Jag har förstått" not in help_page
     # Someone else still sees it.
     assert (
         "Jag har förstått"
