@@ -1,9 +1,12 @@
+import logging
 from functools import cache
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest
 
 from accounts import agreement
+from messenger.models import Notice
 from messenger.notices import banner_notices
 from messenger.selectors import navigation_for
 
@@ -28,11 +31,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
 
 def notice_banner(request: HttpRequest) -> dict[str, Any]:
-    """The active outage and maintenance notices (R20) for base.html's banner, for everyone
-    signed in, before the agreement too: a notice holds no patient data. A callable, so a page
-    that does not render base.html pays nothing; cached in the process for 30 s
-    (messenger.notices), so most pages pay no query either."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"notice_banner": banner_notices}
+    """The active outage and maintenance notices (R20) for base.html's banner, on every page,
+    the sign-in page too (where an outage of the sign-in matters most): a notice holds no
+    patient data, and the Atom feed publishes it anyway. A callable, so a page that does not
+    render base.html pays nothing; cached in the process for 30 s (messenger.notices), so most
+    pages pay no query either."""
+    return {"notice_banner": _banner}
+
+
+def _banner() -> list[Notice]:
+    # The sign-in page needed no database before it had a banner: with the database down it
+    # still shows, without the banner, rather than failing.
+    try:
+        return banner_notices()
+    except DatabaseError:
+        logging.getLogger(__name__).warning("notice banner left out: the database did not answer")
+        return []

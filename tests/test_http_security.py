@@ -17,7 +17,7 @@ def assert_security_headers(response):
     assert response["Referrer-Policy"] == "same-origin"
 
 
-def test_anonymous_pages_carry_the_security_headers(client):
+def test_anonymous_pages_carry_the_security_headers(db, client):
     response = client.get(reverse("accounts:login"))
     assert_security_headers(response)
 

@@ -11,7 +11,7 @@ def login_url() -> str:
     return reverse("accounts:login")
 
 
-def test_it_shows_the_login_form_in_swedish(client, login_url):
+def test_it_shows_the_login_form_in_swedish(db, client, login_url):
     response = client.get(login_url)
     assert response.status_code == 200
     body = response.content.decode()
@@ -70,20 +70,20 @@ def test_pages_need_login(client, world):
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-def test_english_is_available(client, login_url):
+def test_english_is_available(db, client, login_url):
     response = client.post(reverse("set_language"), {"language": "en", "next": login_url})
     assert response.status_code == 302
     body = client.get(login_url).content.decode()
     assert '<html lang="en">' in body
 
 
-def test_swedish_even_when_the_browser_asks_for_english(client, login_url):
+def test_swedish_even_when_the_browser_asks_for_english(db, client, login_url):
     response = client.get(login_url, headers={"Accept-Language": "en-US,en;q=0.9"})
     assert '<html lang="sv">' in response.content.decode()
     assert response["Content-Language"] == "sv"
 
 
-def test_the_english_ui_is_translated(client, login_url):
+def test_the_english_ui_is_translated(db, client, login_url):
     client.post(reverse("set_language"), {"language": "en", "next": login_url})
     body = client.get(login_url).content.decode()
     assert "Log in" in body

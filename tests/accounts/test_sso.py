@@ -423,7 +423,7 @@ def test_the_csp_lets_the_logout_form_go_on_to_the_provider(settings, sso):
 # The login page and PASSWORD_LOGIN
 
 
-def test_the_login_page_offers_siths_when_sso_is_on(client, sso):
+def test_the_login_page_offers_siths_when_sso_is_on(db, client, sso):
     body = client.get(reverse("accounts:login") + "?next=/brevlador/1/").content.decode()
     assert "Logga in med SITHS-kort" in body
     assert f'href="{reverse("accounts:sso_start")}?next=/brevlador/1/"' in body

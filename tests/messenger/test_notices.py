@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from auditlog.models import LogEntry
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
@@ -198,11 +199,27 @@ def test_maintenance_shows_as_a_status_and_news_not_in_the_banner(world, sysadmi
     assert "ROS inför uppgraderingen" not in banner
 
 
-def test_the_banner_is_not_shown_to_anonymous_visitors(sysadmin):
-    publish(sysadmin.user)
+def test_the_sign_in_page_shows_without_the_banner_when_the_database_fails(db, monkeypatch):
+    def fail(now):
+        raise OperationalError("the server closed the connection")
+
+    monkeypatch.setattr("messenger.notices._fetch", fail)
+    response = Client().get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert "service-banner" not in response.content.decode()
+
+
+def test_the_banner_is_on_the_sign_in_page_without_links(sysadmin):
+    notice = publish(sysadmin.user)
     with time_machine.travel(at(10, 15)):
         content = Client().get(reverse("accounts:login")).content.decode()
-    assert "Driftstörning i inloggningen" not in content
+    # An outage of the sign-in matters most where people sign in. The links lead to pages
+    # behind the sign-in, so a visitor gets the title and time only.
+    banner = content.split('class="service-banner', 1)[1].split("</div>", 1)[0]
+    assert "Driftstörning i inloggningen" in banner
+    assert "2027-03-10 14:05–16:00" in banner
+    assert "<a " not in banner
+    assert f"meddelande-{notice.pk}" not in content
 
 
 def test_the_banner_costs_one_query_per_process_every_30_seconds(world, sysadmin):
