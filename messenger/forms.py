@@ -559,6 +559,10 @@ class NoticeForm(forms.Form):
         return data
 
 
+class NewNoticeForm(NoticeForm, TokenForm):
+    """A new notice: posted twice (a double click), it is published once."""
+
+
 class FaultReportForm(TokenForm):
     """A fault report (R22). The service refuses a personnummer and a mailbox not granted."""
 

@@ -721,6 +721,8 @@ class Notice(models.Model):
     starts_at = models.DateTimeField(_("börjar"))
     # No end: news that does not expire (or an outage whose end nobody knows yet).
     ends_at = models.DateTimeField(_("slutar"), null=True, blank=True)
+    # One token per rendered form: a double click publishes once.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -1243,8 +1243,14 @@ def notice_create(
     kind: str,
     starts_at: datetime,
     ends_at: datetime | None,
+    client_token: UUID | None = None,
 ) -> Notice:
+    """Publish a notice. The same form posted twice (the same `client_token`) publishes one."""
     _require_notice_admin(actor)
+    if client_token is not None:
+        earlier = Notice.objects.filter(client_token=client_token).first()
+        if earlier is not None:
+            return earlier
     notice = Notice(
         title=title.strip(),
         text=text.strip(),
@@ -1252,9 +1258,15 @@ def notice_create(
         starts_at=starts_at,
         ends_at=ends_at,
         created_by=actor,
+        client_token=client_token,
     )
     _check_notice(notice)
-    notice.save()
+    try:
+        with transaction.atomic():
+            notice.save()
+    except IntegrityError:
+        # The same form, posted twice at once: the other request published it.
+        return Notice.objects.get(client_token=client_token)
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,

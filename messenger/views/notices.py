@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AppRequest
 from mailboxes.selectors import require_system_admin, reserve_routines
-from messenger.forms import NoticeForm
+from messenger.forms import NewNoticeForm, NoticeForm
 from messenger.models import Notice
 from messenger.selectors import notices_current_and_recent, notices_recent
 from messenger.services import notice_create, notice_end, notice_mark_read, notice_update
@@ -41,7 +41,7 @@ def admin_list(request: AppRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def admin_new(request: AppRequest) -> HttpResponse:
     require_system_admin(request.user)
-    form = NoticeForm(
+    form = NewNoticeForm(
         request.POST or None,
         initial={"kind": Notice.Kind.NEWS, "starts_at": timezone.localtime().replace(second=0)},
     )

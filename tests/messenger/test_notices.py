@@ -1,6 +1,7 @@
 """Notices about the system (R20): administrators publish them, outages and maintenance show as a
 banner on every page while they last, news on the start page until read, and an Atom feed."""
 
+import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from audit.models import AccessLog
 from messenger.models import Notice, NoticeRead
 from messenger.notices import banner_notices
 from messenger.services import notice_create
-from tests.helpers import assert_num_queries
+from tests.helpers import assert_num_queries, at_once
 from tests.testdata import PATIENTS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -41,6 +42,7 @@ def form(**changes) -> dict:
         "kind": "maintenance",
         "starts_at": "2027-03-10T14:05",
         "ends_at": "2027-03-10T16:00",
+        "client_token": str(uuid.uuid4()),
     }
     data.update(changes)
     return data
@@ -338,3 +340,30 @@ def test_the_feed_is_reachable_signed_in_before_the_agreement(world, sysadmin):
     session.pop("agreement_version", None)
     session.save()
     assert client.get(FEED).status_code == 200
+
+
+def test_a_new_notice_posted_twice_is_published_once(sysadmin):
+    client = sysadmin.client()
+    token = str(uuid.uuid4())
+    for _ in range(2):
+        response = client.post(NEW, form(client_token=token))
+        assert response.status_code == 302
+    assert Notice.objects.count() == 1
+
+
+def test_a_new_notice_without_its_token_says_to_reload(sysadmin):
+    data = form()
+    del data["client_token"]
+    response = sysadmin.client().post(NEW, data)
+    assert response.status_code == 400
+    assert "Ladda om sidan och försök igen" in response.content.decode()
+    assert not Notice.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notice_published_twice_at_once_is_saved_once(sysadmin):
+    token = uuid.uuid4()
+    published, errors = at_once(lambda: publish(sysadmin.user, client_token=token))
+    assert errors == []
+    assert len({notice.pk for notice in published}) == 1
+    assert Notice.objects.count() == 1
