@@ -129,6 +129,10 @@ class Row:
         return shown(count)
 
     @property
+    def questions_text(self) -> str:
+        return self._question_count(self.questions)
+
+    @property
     def within_text(self) -> str:
         return self._question_count(self.within)
 

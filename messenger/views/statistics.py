@@ -95,7 +95,7 @@ def _csv(result: Report) -> HttpResponse:
                 cell(row.category),
                 shown(row.sent),
                 shown(row.received),
-                shown(row.questions),
+                row.questions_text,
                 row.within_text,
                 row.share(),
                 row.median_text(),
