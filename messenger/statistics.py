@@ -6,8 +6,9 @@ with a handful of aggregate queries grouped in the database (month in Stockholm 
 organisation, counterpart, category) and keeps the result in MonthlyFigures. The page reads those
 rows through their organisation-and-month index, so it costs two queries however many messages
 there are, and no request counts a year of messages. This month and the two before are counted
-again every run; older months are kept as counted, also after the purge (R16) has removed their
-messages. Counts from 1 to 4 are shown as "<5", and a share or median from fewer than 5 answers
+again every run; older months are kept as counted (a month last counted before its two months
+had passed is counted once more), also after the purge (R16) has removed their messages.
+Counts from 1 to 4 are shown as "<5", and a share or median from fewer than 5 answers
 as "–", so that nobody can single out a patient from a small number.
 
 Definitions (also on the page and in the README):
@@ -51,6 +52,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from messenger.models import Message, MonthlyFigures, Question, StatisticsMonth, ThreadEvent
+from messenger.services import PURGE_AFTER
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SMALLEST_SHOWN = 5  # a count below this (but above 0) is shown as "<5"
@@ -246,7 +248,8 @@ def report(organisation: Organisation | None, first: dt.date, last: dt.date) -> 
 
 def statistics_refresh() -> dict[str, int]:
     """Count into MonthlyFigures every month that can still change (this month and the
-    OPEN_MONTHS before it) and every earlier month with messages that was never counted.
+    OPEN_MONTHS before it), and every earlier month with messages that was never counted, or
+    last counted before it closed, unless the purge may have reached it.
 
     Each month is replaced whole in its own transaction, under a lock, so two runs at once
     count it one after the other and the page never sees half a month.
@@ -254,11 +257,13 @@ def statistics_refresh() -> dict[str, int]:
     now = timezone.now()
     current = month_start(timezone.localdate(now))
     oldest = _oldest_month() or current
-    kept = set(
-        StatisticsMonth.objects.filter(month__lt=add_months(current, -OPEN_MONTHS)).values_list(
-            "month", flat=True
-        )
-    )
+    # A month the purge may have reached is never counted again: it would lose what was purged.
+    purge_reached = month_start(timezone.localdate(now - PURGE_AFTER))
+    kept = {
+        month
+        for month, computed_at in StatisticsMonth.objects.values_list("month", "computed_at")
+        if computed_at >= _closed(month) or month <= purge_reached
+    }
     months = [
         month
         for month in (add_months(oldest, i) for i in range(months_between(oldest, current)))
@@ -268,6 +273,12 @@ def statistics_refresh() -> dict[str, int]:
     for month in months:
         rows += _count_month(month, now)
     return {"months": len(months), "rows": rows}
+
+
+def _closed(month: dt.date) -> dt.datetime:
+    """When a month stops being counted again: OPEN_MONTHS after its end. A month last counted
+    before then (the job was down, say) is counted once more on the next run."""
+    return dt.datetime.combine(add_months(month, OPEN_MONTHS + 1), dt.time(), tzinfo=STOCKHOLM)
 
 
 def _oldest_month() -> dt.date | None:

@@ -3,10 +3,14 @@ counts, the reply-clock figures, the period's limits, the CSV, who may see them,
 count that the page reads (kept after the purge)."""
 
 import datetime as dt
+import threading
+import time
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 import time_machine
+from django.db import connection, connections
 from django.urls import reverse
 
 from accounts.models import Role
@@ -256,9 +260,9 @@ def test_the_figures_outlive_the_purge_of_their_messages(world, traffic):
 
 
 def test_recent_months_are_counted_again_and_older_ones_kept(world, traffic):
-    def forward(day: int, month: int) -> None:
+    def forward(day: int, month: int, thread: int) -> None:
         ThreadEvent.objects.create(
-            thread=traffic[1],
+            thread=traffic[thread],
             kind=ThreadEvent.Kind.FORWARDED,
             at=at(day, month=month),
             actor_name="Bo",
@@ -267,19 +271,74 @@ def test_recent_months_are_counted_again_and_older_ones_kept(world, traffic):
 
     with time_machine.travel(dt.datetime(2027, 5, 10, 12, tzinfo=STHLM), tick=False):
         assert statistics_refresh() == {"months": 3, "rows": 4}  # March to May
-        forward(25, 3)
+        forward(25, 3, thread=1)
         statistics_refresh()  # March is two months back: still counted again
     assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 2
 
+    # The job was down until mid-June: March, last counted in May before it closed at the end
+    # of May, is counted once more; then it is kept.
     with time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False):
-        forward(26, 3)
-        forward(1, 6)
-        assert statistics_refresh() == {"months": 3, "rows": 3}  # April to June
-        assert StatisticsMonth.objects.get(month=MARCH).computed_at.month == 5
-        # March is kept as counted; June's forward is counted.
-        assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 2
+        forward(26, 3, thread=2)
+        forward(1, 6, thread=1)
+        assert statistics_refresh() == {"months": 4, "rows": 5}  # March to June
+        assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 3
         [june] = report(world.gripen, dt.date(2027, 6, 1), dt.date(2027, 6, 1)).rows
         assert june.forwarded == 1
+    with time_machine.travel(dt.datetime(2027, 6, 20, 12, tzinfo=STHLM), tick=False):
+        forward(27, 3, thread=3)
+        assert statistics_refresh()["months"] == 3  # April to June
+    assert StatisticsMonth.objects.get(month=MARCH).computed_at.day == 15
+    assert report(world.gripen, MARCH, MARCH).rows[0].forwarded == 3
+
+
+def test_a_month_the_purge_may_have_reached_is_never_counted_again(world, traffic):
+    # Counted in March only, then the job was down for over a year: March is not recounted
+    # from what the purge left, which would be nothing.
+    with time_machine.travel(dt.datetime(2027, 3, 31, 12, tzinfo=STHLM), tick=False):
+        statistics_refresh()
+    march = report(world.gripen, MARCH, MARCH).rows
+    with time_machine.travel(dt.datetime(2028, 4, 15, 12, tzinfo=STHLM), tick=False):
+        messages_purge()
+        statistics_refresh()
+    assert report(world.gripen, MARCH, MARCH).rows == march
+    assert march[0].received == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_waits_while_another_holds_the_statistics_lock(world, traffic):
+    finished = threading.Event()
+
+    def count() -> None:
+        try:
+            statistics_refresh()
+            finished.set()
+        finally:
+            connections.close_all()
+
+    def waiting_on_the_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            )
+            return cursor.fetchone()[0] == 1
+
+    with time_machine.travel(dt.datetime(2027, 6, 15, 12, tzinfo=STHLM), tick=False):
+        params = connection.get_connection_params()
+        with psycopg.connect(**params, autocommit=False) as other:
+            other.execute("SELECT pg_advisory_xact_lock(hashtext('messenger.statistics'))")
+            counting = threading.Thread(target=count)
+            counting.start()
+            for _ in range(200):  # until the count is seen waiting, at most about 10 s
+                if waiting_on_the_lock():
+                    break
+                time.sleep(0.05)
+            assert waiting_on_the_lock()
+            assert not finished.is_set()
+            assert not StatisticsMonth.objects.exists()
+        counting.join(timeout=30)  # the other connection is closed: its lock is gone
+    assert finished.is_set()
+    assert StatisticsMonth.objects.count() == 4
 
 
 @pytest.mark.django_db(transaction=True)
