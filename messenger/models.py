@@ -593,6 +593,8 @@ class MonthlyFigures(models.Model):
                 name="one_figures_row_per_cell",
             )
         ]
+        # The job replaces a month; the region's page reads months of every organisation.
+        indexes = [models.Index(fields=["month"], name="figures_month_idx")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.organisation_id}/{self.counterpart_id}"

@@ -77,6 +77,7 @@ class Migration(migrations.Migration):
                         name="one_figures_row_per_cell",
                     )
                 ],
+                "indexes": [models.Index(fields=["month"], name="figures_month_idx")],
             },
         ),
     ]
