@@ -12,6 +12,7 @@ change made in this process clears it at once; other processes see it within 30 
 import threading
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from messenger.models import Notice
@@ -39,7 +40,14 @@ def _active(now: datetime) -> list[Notice]:
         cached = _cached
         # The clock going back (a test travelling in time) fetches again, too.
         if cached is None or not cached[0] <= now < cached[0] + LIFETIME:
-            cached = _cached = (now, _fetch(now))
+            try:
+                fetched = _fetch(now)
+            except DatabaseError:
+                # Nothing, for the cache's lifetime: while the database is down, pages that
+                # would show without it (the sign-in page) do not each wait for it in turn.
+                _cached = (now, [])
+                raise
+            cached = _cached = (now, fetched)
     return [notice for notice in cached[1] if notice.is_active(now)]
 
 

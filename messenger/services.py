@@ -1248,7 +1248,7 @@ def notice_create(
     """Publish a notice. The same form posted twice (the same `client_token`) publishes one."""
     _require_notice_admin(actor)
     if client_token is not None:
-        earlier = Notice.objects.filter(client_token=client_token).first()
+        earlier = Notice.objects.filter(client_token=client_token, created_by=actor).first()
         if earlier is not None:
             return earlier
     notice = Notice(
@@ -1266,7 +1266,12 @@ def notice_create(
             notice.save()
     except IntegrityError:
         # The same form, posted twice at once: the other request published it.
-        return Notice.objects.get(client_token=client_token)
+        earlier = None
+        if client_token is not None:
+            earlier = Notice.objects.filter(client_token=client_token, created_by=actor).first()
+        if earlier is None:
+            raise
+        return earlier
     access_log(
         action=AccessLog.Action.ADMIN,
         user=actor,
