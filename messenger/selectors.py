@@ -600,7 +600,7 @@ def reserve_print(mailbox: Mailbox, limit: int = RESERVE_PRINT_LIMIT) -> Reserve
     Received: threads in its inbox that another mailbox sent and nobody has answered or
     followed up by phone, the earliest deadline first (those without one last). Waiting: its
     own questions still waiting for an answer (`Thread.objects.waiting_from`). The caller
-    checks the grant and writes the one access-log row; this only reads.
+    checks the grant and writes the access-log rows; this only reads.
     """
     earliest_due = F("thread__reply_due_at").asc(nulls_last=True)
     received_qs = (

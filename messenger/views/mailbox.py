@@ -189,14 +189,15 @@ def reserve_print_view(request: AppRequest, pk: int) -> HttpResponse:
 
     It shows the full patient numbers of many patients, so it writes one PRINT row for each
     thread listed, with its patient, like printing each thread: a patient's log extract shows
-    this printout too.
+    this printout too. An empty printout writes one row without a patient.
     """
     box = get_mailbox_for_user(request.user, pk)
     with transaction.atomic():
         printout = reserve_print(box)
         employment = grant_employment(box, request.employments)
+        listed = [(row.thread_id, row.patient_id) for row in printout.received + printout.waiting]
         access_log_threads(
-            [(row.thread_id, row.patient_id) for row in printout.received + printout.waiting],
+            listed or [(None, "")],  # an empty printout is a print too
             action=AccessLog.Action.PRINT,
             user=request.user,
             organisation_name=employment.organisation.name if employment else "",

@@ -163,3 +163,17 @@ def test_every_page_footer_links_to_the_reserve_routines_outside_an_outage(world
 def test_the_mailbox_header_links_to_the_reserve_print(world):
     body = world.nurse.client().get(reverse("messenger:mailbox", args=[world.karlstad_fbl.pk]))
     assert reserve_url(world.karlstad_fbl) in body.content.decode()
+
+
+def test_an_empty_reserve_print_is_logged_too(world):
+    client = world.nurse.client()
+    before = AccessLog.objects.count()
+    body = client.get(reserve_url(world.karlstad_fbl)).content.decode()
+    assert "Arbetsmaterial – förstörs efter användning (R15)" in body
+    [row] = AccessLog.objects.order_by("pk")[before:]
+    assert (row.action, row.thread_id_snapshot, row.patient_id) == (
+        AccessLog.Action.PRINT,
+        None,
+        "",
+    )
+    assert row.detail == "Reservutskrift, 0 ärenden"
