@@ -5,6 +5,8 @@ its access-log row (Action.ADMIN: who, when, what, why) in the same transaction.
 keeps the field-by-field history of the same rows.
 """
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -586,7 +588,9 @@ def functional_mailbox_name_error(name: str, organisation: Organisation) -> str 
     """
     if not name.endswith("(FBL)"):
         return _("En funktionsbrevlådas namn slutar med ”(FBL)”.")
-    mentions_general = "allmänmedicinska mottagningen" in name.casefold()
+    # Near misses too ("Allmänmedicinsk mottagning", "allmanmedicinska"): senders look for the
+    # exact name.
+    mentions_general = re.search("allm[äa]nmedicinsk", name.casefold()) is not None
     if organisation.is_health_centre and mentions_general and not HEALTH_CENTRE_NAME.match(name):
         return _(
             "Vårdcentralens brevlåda för kommunerna heter ”Vc Ort Allmänmedicinska mottagningen"
@@ -599,6 +603,31 @@ def _check_name(name: str, organisation: Organisation) -> None:
     error = functional_mailbox_name_error(name, organisation)
     if error:
         raise ValidationError({"name": error})
+
+
+def _check_general_mailbox_stays(mailbox: Mailbox, name: str) -> None:
+    """R2: renaming a health centre's last "Vc XX Allmänmedicinska mottagningen (FBL)" would
+    leave municipalities no mailbox to choose."""
+    if not mailbox.organisation.is_health_centre or HEALTH_CENTRE_NAME.match(name):
+        return
+    if not HEALTH_CENTRE_NAME.match(mailbox.name):
+        return
+    others = (
+        Mailbox.objects.active()
+        .functional()
+        .filter(organisation=mailbox.organisation)
+        .exclude(pk=mailbox.pk)
+        .values_list("name", flat=True)
+    )
+    if not any(HEALTH_CENTRE_NAME.match(other) for other in others):
+        raise ValidationError(
+            {
+                "name": _(
+                    "Det här är vårdcentralens enda brevlåda för kommunerna (R2). Skapa den nya "
+                    "”Vc Ort Allmänmedicinska mottagningen (FBL)” innan du byter namn på den här."
+                )
+            }
+        )
 
 
 def _check_hsa_id_free(hsa_id: str, mailbox_pk: int | None = None) -> None:
@@ -627,6 +656,8 @@ def mailbox_create(
     *, actor: User, organisation: Organisation, name: str, hsa_id: str, phone: str
 ) -> Mailbox:
     _require_system_admin(actor)
+    # One way to write "ä": a name typed with a combining mark is the same name.
+    name = unicodedata.normalize("NFC", name)
     _check_name(name, organisation)
     _check_hsa_id_free(hsa_id)
     mailbox = Mailbox(
@@ -654,8 +685,10 @@ def mailbox_update(*, actor: User, mailbox: Mailbox, name: str, hsa_id: str, pho
     locked = Mailbox.objects.select_for_update().select_related("organisation").get(pk=mailbox.pk)
     if locked.is_closed:
         raise _refuse(_("Brevlådan är stängd och kan inte ändras."), "closed")
+    name = unicodedata.normalize("NFC", name)
     if locked.is_functional:
         _check_name(name, locked.organisation)
+        _check_general_mailbox_stays(locked, name)
     _check_hsa_id_free(hsa_id, locked.pk)
     before = {"namn": locked.name, "HSA-id": locked.hsa_id, "telefon": locked.phone}
     locked.name, locked.hsa_id, locked.phone = name, hsa_id, phone

@@ -78,6 +78,8 @@ def test_a_system_administrator_creates_a_health_centre_mailbox(world, sysadmin)
         ("Vc Gripen Barnavårdscentralen", False),
         ("Vc Gripen allmänmedicinska mottagningen (FBL)", False),
         ("VC Gripen Allmänmedicinska mottagningen (FBL)", False),
+        ("Vc Gripen Allmänmedicinsk mottagning (FBL)", False),
+        ("Vc Gripen Allmanmedicinska mottagningen (FBL)", False),
     ],
 )
 def test_a_health_centre_may_have_other_mailboxes_than_the_allmanmedicinska(
@@ -87,6 +89,36 @@ def test_a_health_centre_may_have_other_mailboxes_than_the_allmanmedicinska(
     response = sysadmin.client().post(NEW, {"organisation": world.gripen.pk, "name": name})
     assert Mailbox.objects.filter(name=name).exists() is allowed
     assert response.status_code == (302 if allowed else 200)
+
+
+def test_a_name_typed_with_a_combining_mark_is_stored_composed(world, sysadmin):
+    typed = "Vc Gripen Norra Allma\u0308nmedicinska mottagningen (FBL)"
+    response = sysadmin.client().post(NEW, {"organisation": world.gripen.pk, "name": typed})
+    assert response.status_code == 302
+    assert Mailbox.objects.filter(
+        name="Vc Gripen Norra Allmänmedicinska mottagningen (FBL)"
+    ).exists()
+
+
+def test_the_last_allmanmedicinska_mailbox_keeps_its_name(world, sysadmin):
+    client = sysadmin.client()
+    renamed = {"name": "Vc Gripen Barnavårdscentralen (FBL)", "hsa_id": "", "phone": ""}
+    response = client.post(edit_url(world.gripen_fbl), renamed)
+    assert response.status_code == 200
+    assert "enda brevlåda för kommunerna (R2)" in response.content.decode()
+    world.gripen_fbl.refresh_from_db()
+    assert world.gripen_fbl.name == "Vc Gripen Allmänmedicinska mottagningen (FBL)"
+    # With another in place, it may be renamed.
+    client.post(
+        NEW,
+        {
+            "organisation": world.gripen.pk,
+            "name": "Vc Gripen Norra Allmänmedicinska mottagningen (FBL)",
+        },
+    )
+    assert client.post(edit_url(world.gripen_fbl), renamed).status_code == 302
+    world.gripen_fbl.refresh_from_db()
+    assert world.gripen_fbl.name == "Vc Gripen Barnavårdscentralen (FBL)"
 
 
 def test_the_picker_marks_a_health_centres_other_mailboxes(world, sysadmin):
