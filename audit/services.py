@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,7 +48,7 @@ def access_log(
 
 
 def access_log_threads(
-    threads: list[tuple[int | None, str]],
+    threads: Sequence[tuple[int | None, str]],
     *,
     action: str,
     user: Any = None,
