@@ -90,51 +90,69 @@ def notify(
     return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
 
 
+# The kinds told to people directly, not through a mailbox: their notice is their own text.
+DIRECT_KINDS = (Kind.ACCESS, Kind.LOG_ALARM, Kind.SUPPORT)
+
+
+def _notify_direct(
+    *,
+    event: str,
+    users: Iterable[User],
+    kind: str,
+    source: str,
+    text: str,
+    url: str,
+    email: bool = False,
+) -> int:
+    """One notice per person of `users` through the outbox, once per `event`: in the app, and
+    with `email` by e-mail too to those who have an address, whatever their settings."""
+    rows = [
+        OutboxItem(
+            key=f"{event}:{user.pk}:{channel}",
+            user=user,
+            channel=channel,
+            kind=kind,
+            mailbox_name=source,
+            detail=Truncator(text).chars(300),
+            url=url,
+        )
+        for user in users
+        for channel in [
+            OutboxItem.Channel.APP,
+            *([OutboxItem.Channel.EMAIL] if email and user.email else []),
+        ]
+    ]
+    return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+
+
 def notify_access(*, event: str, user: User, mailbox: Mailbox, text: str) -> None:
     """A decision on the user's own access (R17), through the outbox like every notice: in the
     app only, as its text is the decision's own, an approver's reason included."""
-    OutboxItem.objects.bulk_create(
-        [
-            OutboxItem(
-                key=f"{event}:{user.pk}:{OutboxItem.Channel.APP}",
-                user=user,
-                channel=OutboxItem.Channel.APP,
-                kind=Kind.ACCESS,
-                mailbox_name=mailbox.name,
-                detail=Truncator(text).chars(300),
-                url=reverse("mailboxes:my_access"),
-            )
-        ],
-        ignore_conflicts=True,
+    _notify_direct(
+        event=event,
+        users=[user],
+        kind=Kind.ACCESS,
+        source=mailbox.name,
+        text=text,
+        url=reverse("mailboxes:my_access"),
     )
 
 
 LOG_ALARM_SOURCE = "Åtkomstloggen"  # what the alarm names where others name a mailbox
 
 
-def _alarm_channels(user: User) -> list[str]:
-    email = [OutboxItem.Channel.EMAIL] if user.email else []
-    return [OutboxItem.Channel.APP, *email]
-
-
 def notify_system_admins(*, event: str, text: str, url: str) -> int:
     """An alarm to every active system administrator, in the app and by e-mail, whatever their
     settings: nobody chooses not to hear that the access log is broken. Once per `event`."""
-    rows = [
-        OutboxItem(
-            key=f"{event}:{admin.pk}:{channel}",
-            user=admin,
-            channel=channel,
-            kind=Kind.LOG_ALARM,
-            mailbox_name=LOG_ALARM_SOURCE,
-            detail=Truncator(text).chars(300),
-            url=url,
-        )
-        for admin in User.objects.filter(is_superuser=True, is_active=True)
-        for channel in [OutboxItem.Channel.APP]
-        + ([OutboxItem.Channel.EMAIL] if admin.email else [])
-    ]
-    return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+    return _notify_direct(
+        event=event,
+        users=User.objects.filter(is_superuser=True, is_active=True),
+        kind=Kind.LOG_ALARM,
+        source=LOG_ALARM_SOURCE,
+        text=text,
+        url=url,
+        email=True,
+    )
 
 
 SUPPORT_SOURCE = "Felanmälan"  # what a support notice names where others name a mailbox
@@ -143,20 +161,14 @@ SUPPORT_SOURCE = "Felanmälan"  # what a support notice names where others name 
 def notify_support(*, event: str, users: Iterable[User], text: str, url: str) -> int:
     """A fault report's news (R22) to `users`, in the app only: the text says what happened to
     the report, never what it says. Once per `event` and person."""
-    rows = [
-        OutboxItem(
-            key=f"{event}:{user.pk}:{OutboxItem.Channel.APP}",
-            user=user,
-            channel=OutboxItem.Channel.APP,
-            kind=Kind.SUPPORT,
-            mailbox_name=SUPPORT_SOURCE,
-            detail=Truncator(text).chars(300),
-            url=url,
-        )
-        for user in users
-        if user.is_active
-    ]
-    return len(OutboxItem.objects.bulk_create(rows, ignore_conflicts=True))
+    return _notify_direct(
+        event=event,
+        users=[user for user in users if user.is_active],
+        kind=Kind.SUPPORT,
+        source=SUPPORT_SOURCE,
+        text=text,
+        url=url,
+    )
 
 
 def kinds_for(mailbox: Mailbox | None) -> list[str]:
@@ -167,8 +179,7 @@ def kinds_for(mailbox: Mailbox | None) -> list[str]:
     return [
         k
         for k in Kind.values
-        if k not in (Kind.ACCESS, Kind.LOG_ALARM, Kind.SUPPORT)
-        and (mailbox.is_functional or k != Kind.CHECK_MISSED)
+        if k not in DIRECT_KINDS and (mailbox.is_functional or k != Kind.CHECK_MISSED)
     ]
 
 
@@ -218,7 +229,7 @@ def email_settings_save(
 def notice_text(item: OutboxItem) -> str:
     """The notice in plain Swedish: the mailbox, what happened, the category, what to do."""
     category = f" ({item.category_name})" if item.category_name else ""
-    if item.kind in (Kind.ACCESS, Kind.LOG_ALARM, Kind.SUPPORT):
+    if item.kind in DIRECT_KINDS:
         return item.detail
     if item.kind == Kind.NEW_MESSAGE:
         text = f"Nytt meddelande i {item.mailbox_name}{category}."
