@@ -28,6 +28,7 @@ from messenger.models import (
 from messenger.patients import normalise_patient_id
 from messenger.selectors import STATE_OVERDUE, STATE_UNANSWERED, STATE_UNREAD
 from messenger.statistics import MAX_MONTHS, months_between
+from messenger.support import MAX_TEXT
 
 MAX_BODY = 10_000
 
@@ -572,7 +573,7 @@ class FaultReportForm(TokenForm):
             "Beskriv felet: vad du gjorde, vad som hände och vad du väntade dig. "
             "Skriv inga patientuppgifter."
         ),
-        max_length=2000,
+        max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={
             "required": _("Beskriv vad som hände."),
@@ -618,7 +619,7 @@ class FaultReportReplyForm(forms.Form):
 
     text = forms.CharField(
         label=_("Svar"),
-        max_length=2000,
+        max_length=MAX_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": _("Skriv högst 2000 tecken.")},

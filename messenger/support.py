@@ -10,6 +10,7 @@ Reads and writes of this one feature live here, as `log_review.py` does for R18;
 is one transaction.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from accounts.models import Employment, Role, User
 from accounts.validators import looks_like_patient_number
 from mailboxes.models import Mailbox
 from mailboxes.notifications import notify_support
+from mailboxes.selectors import organisation_superusers
 from messenger.models import FaultReport, FaultReportEvent
 
 MAX_TEXT = 2000
@@ -124,17 +126,6 @@ def get_report_for(user: User, employment: Employment | None, pk: int) -> FaultR
 # Writes.
 
 
-def _superusers_of(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True,
-            employments__organisation_id=organisation_id,
-            employments__ended_at__isnull=True,
-            employments__roles__contains=[Role.SUPERUSER],
-        ).distinct()
-    )
-
-
 def _report_url(report: FaultReport) -> str:
     return reverse("messenger:support_report", args=[report.pk])
 
@@ -187,7 +178,7 @@ def fault_report_create(
         return FaultReport.objects.get(client_token=client_token, reporter=reporter)
     notify_support(
         event=f"fault-report-{report.pk}",
-        users=[user for user in _superusers_of(report.organisation_id) if user.pk != reporter.pk],
+        users=organisation_superusers(report.organisation_id).exclude(pk=reporter.pk),
         text=_("En ny felanmälan (nummer %(number)s) väntar på svar.") % {"number": report.pk},
         url=_report_url(report),
     )
@@ -213,8 +204,27 @@ def _clean_text(text: str, *, required: bool) -> str:
     return text
 
 
-def _event(report: FaultReport, author: User, kind: str, text: str) -> FaultReportEvent:
-    return FaultReportEvent.objects.create(report=report, author=author, kind=kind, text=text)
+def _step(
+    report: FaultReport,
+    actor: User,
+    kind: str,
+    status: str,
+    text: str,
+    *,
+    tell: Iterable[User],
+    news: str,
+    **changes: object,
+) -> FaultReport:
+    """One step in a report's handling: its event, its new status, and the news to `tell`."""
+    event = FaultReportEvent.objects.create(report=report, author=actor, kind=kind, text=text)
+    report.status = status
+    for field, value in changes.items():
+        setattr(report, field, value)
+    report.save(update_fields=["status", *changes])
+    notify_support(
+        event=f"fault-report-event-{event.pk}", users=tell, text=news, url=_report_url(report)
+    )
+    return report
 
 
 @transaction.atomic
@@ -223,17 +233,15 @@ def fault_report_answer(
 ) -> FaultReport:
     """Answer a report: the reporter sees the answer and is told of it."""
     report = _locked_report(actor, employment, pk)
-    text = _clean_text(text, required=True)
-    event = _event(report, actor, FaultReportEvent.Kind.ANSWER, text)
-    report.status = FaultReport.Status.ANSWERED
-    report.save(update_fields=["status"])
-    notify_support(
-        event=f"fault-report-event-{event.pk}",
-        users=[report.reporter],
-        text=_("Din felanmälan (nummer %(number)s) har fått svar.") % {"number": report.pk},
-        url=_report_url(report),
+    return _step(
+        report,
+        actor,
+        FaultReportEvent.Kind.ANSWER,
+        FaultReport.Status.ANSWERED,
+        _clean_text(text, required=True),
+        tell=[report.reporter],
+        news=_("Din felanmälan (nummer %(number)s) har fått svar.") % {"number": report.pk},
     )
-    return report
 
 
 @transaction.atomic
@@ -242,17 +250,15 @@ def fault_report_close(
 ) -> FaultReport:
     """Close a report, with a last word if any; the reporter is told."""
     report = _locked_report(actor, employment, pk)
-    text = _clean_text(text, required=False)
-    event = _event(report, actor, FaultReportEvent.Kind.CLOSE, text)
-    report.status = FaultReport.Status.CLOSED
-    report.save(update_fields=["status"])
-    notify_support(
-        event=f"fault-report-event-{event.pk}",
-        users=[report.reporter],
-        text=_("Din felanmälan (nummer %(number)s) är avslutad.") % {"number": report.pk},
-        url=_report_url(report),
+    return _step(
+        report,
+        actor,
+        FaultReportEvent.Kind.CLOSE,
+        FaultReport.Status.CLOSED,
+        _clean_text(text, required=False),
+        tell=[report.reporter],
+        news=_("Din felanmälan (nummer %(number)s) är avslutad.") % {"number": report.pk},
     )
-    return report
 
 
 @transaction.atomic
@@ -265,16 +271,14 @@ def fault_report_escalate(
         raise ValidationError(
             _("Bara organisationens superanvändare kan skicka felanmälan till regionen.")
         )
-    text = _clean_text(text, required=False)
-    event = _event(report, actor, FaultReportEvent.Kind.ESCALATION, text)
-    report.status = FaultReport.Status.ESCALATED
-    report.escalated_at = timezone.now()
-    report.save(update_fields=["status", "escalated_at"])
-    notify_support(
-        event=f"fault-report-event-{event.pk}",
-        users=User.objects.filter(is_superuser=True, is_active=True),
-        text=_("En felanmälan (nummer %(number)s) från %(organisation)s är skickad till regionen.")
+    return _step(
+        report,
+        actor,
+        FaultReportEvent.Kind.ESCALATION,
+        FaultReport.Status.ESCALATED,
+        _clean_text(text, required=False),
+        tell=User.objects.filter(is_superuser=True, is_active=True),
+        news=_("En felanmälan (nummer %(number)s) från %(organisation)s är skickad till regionen.")
         % {"number": report.pk, "organisation": report.organisation.name},
-        url=_report_url(report),
+        escalated_at=timezone.now(),
     )
-    return report
