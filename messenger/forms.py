@@ -339,6 +339,22 @@ class LegalHoldForm(forms.Form):
     )
 
 
+def _refuse_backwards(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError(_("Perioden slutar innan den börjar."), code="backwards")
+
+
+def _refuse_beyond_the_log(start: date, end: date) -> None:
+    """A period of the access log no longer than the log is kept (R18)."""
+    years = settings.AUDIT_RETENTION_YEARS
+    if end - start > timedelta(days=366 * years):
+        raise ValidationError(
+            _("Perioden får vara högst %(years)s år, så länge loggen sparas."),
+            code="too_long",
+            params={"years": years},
+        )
+
+
 class LogFilterForm(forms.Form):
     """Log control's filter (R18). Posted, never in a URL: it may hold a patient's number."""
 
@@ -372,15 +388,9 @@ class LogFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
-        if start and end and end < start:
-            raise ValidationError(_("Perioden slutar innan den börjar."), code="backwards")
-        years = settings.AUDIT_RETENTION_YEARS
-        if start and (end or timezone.localdate()) - start > timedelta(days=366 * years):
-            raise ValidationError(
-                _("Perioden får vara högst %(years)s år, så länge loggen sparas."),
-                code="too_long",
-                params={"years": years},
-            )
+        _refuse_backwards(start, end)
+        if start:
+            _refuse_beyond_the_log(start, end or timezone.localdate())
         return data
 
     def query(self) -> LogQuery:
@@ -452,8 +462,7 @@ class LogReviewStartForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         kind, start, end = data.get("kind"), data.get("start"), data.get("end")
-        if start and end and end < start:
-            raise ValidationError(_("Perioden slutar innan den börjar."), code="backwards")
+        _refuse_backwards(start, end)
         if kind == LogReview.Kind.RANDOM:
             if not data.get("size") and "size" not in self.errors:
                 self.add_error("size", _("Ange hur många läsningar som ska dras, 1–500."))
@@ -462,13 +471,8 @@ class LogReviewStartForm(forms.Form):
                     _("Ett slumpmässigt urval dras ur högst ett år. Välj en kortare period."),
                     code="too_long",
                 )
-        years = settings.AUDIT_RETENTION_YEARS
-        if start and end and end - start > timedelta(days=366 * years):
-            raise ValidationError(
-                _("Perioden får vara högst %(years)s år, så länge loggen sparas."),
-                code="too_long",
-                params={"years": years},
-            )
+        if start and end:
+            _refuse_beyond_the_log(start, end)
         if kind == LogReview.Kind.PERSON and not data.get("person", "").strip():
             self.add_error("person", _("Ange personens namn."))
         return data
