@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Organisation
 from audit.models import AccessLog
 from mailboxes.models import local_midnight
-from messenger.selectors import decode_cursor
+from messenger.selectors import cursor_at, decode_cursor
 
 LOG_PAGE_SIZE = 50
 
@@ -139,7 +139,7 @@ def log_page(organisation: Organisation, query: LogQuery, cursor: str = "") -> L
     more = len(rows) > LOG_PAGE_SIZE
     rows = rows[:LOG_PAGE_SIZE]
     last = rows[-1] if more else None
-    return LogPage(rows=rows, next_cursor=f"{last.at.isoformat()}_{last.pk}" if last else None)
+    return LogPage(rows=rows, next_cursor=cursor_at(last.at, last.pk) if last else None)
 
 
 def patient_extract(organisation: Organisation, query: LogQuery) -> Iterator[AccessLog]:

@@ -202,7 +202,12 @@ class Page:
 
 
 def encode_cursor(delivery: "Delivery | ThreadRow") -> str:
-    return f"{delivery.last_message_at.isoformat()}_{delivery.pk}"
+    return cursor_at(delivery.last_message_at, delivery.pk)
+
+
+def cursor_at(moment: datetime, pk: int) -> str:
+    """A keyset position, newest first: the row's time and its pk, for "Visa fler"."""
+    return f"{moment.isoformat()}_{pk}"
 
 
 _CURSOR = re.compile(r"(?P<stamp>.+)_(?P<pk>[0-9]{1,18})")  # 18 digits fit a bigint

@@ -78,7 +78,7 @@ def _render_review(
     status: int = 200,
 ) -> HttpResponse:
     rows = []
-    for item in review.items.all():
+    for item in review.items.select_related("marked_by"):
         if bound is not None and bound[0].pk == item.pk:
             form = bound[1]
         else:
