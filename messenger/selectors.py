@@ -577,10 +577,20 @@ class ReserveRow:
     category: str
     counterpart: Mailbox
     reply_due_at: datetime | None
+    is_overdue: bool
 
-    @property
-    def is_overdue(self) -> bool:
-        return self.reply_due_at is not None and self.reply_due_at < timezone.now()
+    @classmethod
+    def of(cls, thread: Thread, counterpart: Mailbox, now: datetime) -> "ReserveRow":
+        due = thread.reply_due_at
+        return cls(
+            thread_id=thread.pk,
+            subject=thread.subject,
+            patient_id=thread.patient_id,
+            category=thread.category.name,
+            counterpart=counterpart,
+            reply_due_at=due,
+            is_overdue=due is not None and due < now,
+        )
 
 
 @dataclass(frozen=True)
@@ -619,32 +629,17 @@ def reserve_print(mailbox: Mailbox, limit: int = RESERVE_PRINT_LIMIT) -> Reserve
         .select_related("thread__category", "thread__sender_mailbox__routine")
         .order_by(earliest_due, "thread_id")
     )
+    now = timezone.now()
     received = [
-        ReserveRow(
-            thread_id=d.thread_id,
-            subject=d.thread.subject,
-            patient_id=d.thread.patient_id,
-            category=d.thread.category.name,
-            counterpart=d.thread.sender_mailbox,
-            reply_due_at=d.thread.reply_due_at,
-        )
-        for d in received_qs[: limit + 1]
+        ReserveRow.of(d.thread, d.thread.sender_mailbox, now) for d in received_qs[: limit + 1]
     ]
-    room = max(limit - len(received), 0)
-    waiting_qs = Thread.objects.waiting_from(mailbox).select_related(
-        "category", "recipient_mailbox__routine"
-    )
-    waiting = [
-        ReserveRow(
-            thread_id=t.pk,
-            subject=t.subject,
-            patient_id=t.patient_id,
-            category=t.category.name,
-            counterpart=t.recipient_mailbox,
-            reply_due_at=t.reply_due_at,
+    waiting = []
+    if len(received) <= limit:  # else the printout is full and capped already
+        room = limit - len(received)
+        waiting_qs = Thread.objects.waiting_from(mailbox).select_related(
+            "category", "recipient_mailbox__routine"
         )
-        for t in waiting_qs[: room + 1]
-    ]
+        waiting = [ReserveRow.of(t, t.recipient_mailbox, now) for t in waiting_qs[: room + 1]]
     capped = len(received) + len(waiting) > limit
     received = received[:limit]
     waiting = waiting[: max(limit - len(received), 0)]
