@@ -694,12 +694,6 @@ class LogReviewItem(models.Model):
         return f"rad {self.entry_id}: {self.verdict or '-'}"
 
 
-class NoticeQuerySet(models.QuerySet["Notice"]):
-    def active(self, now: datetime) -> "NoticeQuerySet":
-        """Started and not yet ended at `now`: starts_at ≤ now < ends_at, or no end."""
-        return self.filter(starts_at__lte=now).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-
-
 class Notice(models.Model):
     """A notice about the system itself (R20): news, planned maintenance, an outage or a
     risk and consequence analysis (ROS), published by system administrators.
@@ -729,8 +723,6 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_at", "-pk"]

@@ -93,14 +93,14 @@ def _csv(result: Report) -> HttpResponse:
                 cell(row.organisation),
                 cell(row.counterpart),
                 cell(row.category),
-                shown(row.sent),
-                shown(row.received),
+                row.sent_text,
+                row.received_text,
                 row.questions_text,
                 row.within_text,
                 row.share(),
                 row.median_text(),
                 row.overdue_text,
-                shown(row.forwarded),
+                row.forwarded_text,
             ]
             for row in result.rows
         ),
@@ -108,8 +108,8 @@ def _csv(result: Report) -> HttpResponse:
 
 
 def _chart(result: Report) -> dict[str, Any]:
-    """Bars per month, sent and received, in SVG user units. A total from 1 to 4 is drawn as
-    no bar and labelled "<5", like the table: the bar's height would give the number away."""
+    """Bars per month, sent and received, in SVG user units. The totals add up only counts the
+    table shows (`report`), so none is from 1 to 4."""
     peak = max([m.sent for m in result.months] + [m.received for m in result.months] + [1])
     step = 48
     bars = []
@@ -118,7 +118,7 @@ def _chart(result: Report) -> dict[str, Any]:
         pair = []
         for offset, value, kind in ((0, month.sent, "sent"), (18, month.received, "received")):
             label = shown(value)
-            height = 0 if label == "<5" else round(CHART_HEIGHT * value / peak)
+            height = round(CHART_HEIGHT * value / peak)
             pair.append(
                 {
                     "x": x + offset,
