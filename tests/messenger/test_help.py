@@ -48,7 +48,9 @@ def test_an_unknown_guide_is_404(world):
 
 def test_the_header_links_to_help(world):
     page = world.nurse.client().get(reverse("messenger:home")).content.decode()
-    assert reverse("messenger:help") in page
+    # In the header itself: the start page's tour links to Help too.
+    header = page.split('<div class="who">', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="{reverse("messenger:help")}">Hjälp</a>' in header
 
 
 def test_each_guide_is_linked_from_the_page_it_explains(world, categories):
